@@ -1,0 +1,10 @@
+/* metriq.h: the whole C API of the metriq kernels library. */
+#ifndef METRIQ_H
+#define METRIQ_H
+#include "status.h"
+#include "format.h"
+#include "round.h"
+#include "rng.h"
+#include "quant.h"
+#include "scale.h"
+#endif
