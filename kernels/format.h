@@ -40,7 +40,7 @@ typedef enum { MQ_KIND_FLOAT, MQ_KIND_INT, MQ_KIND_E8M0 } mq_kind;
 typedef enum { MQ_SPECIALS_IEEE, MQ_SPECIALS_FN, MQ_SPECIALS_NONE } mq_specials;
 
 typedef struct mq_format {
-	char name[16];
+	char name[32];
 	mq_kind kind;
 	mq_specials specials;
 	int bits;           /* total bits of a code */

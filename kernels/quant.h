@@ -68,4 +68,12 @@ mq_status mq_fakequant(const mq_qspec *q, const float *x, size_t n,
                        float scale, uint64_t index0, float *y,
                        mq_qstats *stats);
 
+/* The general array form behind the three above: element i is scaled by
+ * scales[i / sdiv] (sdiv = SIZE_MAX: one scale; 1: a scale per element; B:
+ * per block of B).  y (fake-quantized, may alias x) and codes may each be
+ * NULL.  Every scale must be finite and > 0, else MQ_EOPTION. */
+mq_status mq_quantize_run(const mq_qspec *q, const float *x, size_t n,
+                          const float *scales, size_t sdiv, uint64_t index0,
+                          float *y, void *codes, mq_qstats *stats);
+
 #endif

@@ -1,0 +1,145 @@
+/* cmd_quantize.c: `metriq quantize`, a filter from decimal numbers on
+ * stdin to their quantized values on stdout, one per line. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "metriq.h"
+
+static const char usage[] =
+    "usage: metriq quantize --format F [--rounding R] [--scale S]\n"
+    "                       [--overflow saturate|ieee] [--underflow gradual|flush]\n"
+    "                       [--seed N] [--codes]\n\n"
+    "Reads whitespace-separated decimal numbers (nan, inf, -inf accepted) from\n"
+    "stdin, rounds each to float32, quantizes value/scale to format F and prints\n"
+    "the dequantized value (times scale) one per line, exactly (%%.9g; -0 kept).\n"
+    "With --codes prints the code in hex instead.  Stochastic rounding of the\n"
+    "i-th number (from 0) uses random word i of the stream --seed.\n"
+    "Rounding: rtne (default), rtz, rna, sr, sr:K.  'metriq formats' lists formats.\n";
+
+static int next_token(FILE *in, char *buf, size_t len)
+{
+	int c;
+	while ((c = getc(in)) != EOF && (c == ' ' || c == '\t' || c == '\n' || c == '\r'))
+		;
+	if (c == EOF)
+		return 0;
+	size_t n = 0;
+	do {
+		if (n + 1 < len)
+			buf[n] = (char)c;
+		n++;
+	} while ((c = getc(in)) != EOF && !(c == ' ' || c == '\t' || c == '\n' || c == '\r'));
+	buf[n < len ? n : len - 1] = 0;
+	return n < len ? 1 : -1;
+}
+
+/* strtof accepts hex floats, "infinity", "nan(...)": all fine; it does not
+ * accept empty or trailing garbage, which we check. */
+static int parse_float(const char *s, float *out)
+{
+	char *end;
+	errno = 0;
+	float v = strtof(s, &end);
+	if (end == s || *end)
+		return 0;
+	*out = v; /* ERANGE: overflow gives +-inf, underflow a subnormal or 0: both the
+	           * correctly rounded float32, which is what we want */
+	return 1;
+}
+
+static void print_value(float v)
+{
+	if (isnan(v))
+		puts(signbit(v) ? "-nan" : "nan");
+	else if (isinf(v))
+		puts(v < 0 ? "-inf" : "inf");
+	else if (v == 0.0f)
+		puts(signbit(v) ? "-0" : "0");
+	else
+		printf("%.9g\n", v);
+}
+
+int mq_cmd_quantize(int argc, char **argv)
+{
+	const char *fmt = NULL, *rnd = "rtne", *ovf = "saturate", *unf = "gradual";
+	const char *scale_s = NULL, *seed_s = NULL;
+	int codes = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char **dst = NULL;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (!strcmp(a, "--codes")) {
+			codes = 1;
+			continue;
+		} else if (!strcmp(a, "--format")) dst = &fmt;
+		else if (!strcmp(a, "--rounding")) dst = &rnd;
+		else if (!strcmp(a, "--overflow")) dst = &ovf;
+		else if (!strcmp(a, "--underflow")) dst = &unf;
+		else if (!strcmp(a, "--scale")) dst = &scale_s;
+		else if (!strcmp(a, "--seed")) dst = &seed_s;
+		else
+			return mq_cli_error("quantize", "unknown option '%s' (try --help)", a);
+		if (i + 1 >= argc)
+			return mq_cli_error("quantize", "option '%s' needs a value", a);
+		*dst = argv[++i];
+	}
+	if (!fmt)
+		return mq_cli_error("quantize", "missing --format (known: %s)", mq_format_known());
+	mq_qspec q;
+	memset(&q, 0, sizeof q);
+	if (mq_format_get(fmt, &q.fmt) != MQ_OK)
+		return mq_cli_error("quantize", "unknown format '%s' (known: %s)", fmt,
+		                    mq_format_known());
+	if (mq_rounding_parse(rnd, &q.rnd) != MQ_OK)
+		return mq_cli_error("quantize", "unknown rounding '%s' (known: rtne, rtz, rna, sr, sr:K with 1 <= K <= 32)", rnd);
+	if (mq_overflow_parse(ovf, &q.ovf) != MQ_OK)
+		return mq_cli_error("quantize", "unknown overflow rule '%s' (known: saturate, ieee)", ovf);
+	if (mq_underflow_parse(unf, &q.unf) != MQ_OK)
+		return mq_cli_error("quantize", "unknown underflow rule '%s' (known: gradual, flush)", unf);
+	if (mq_qspec_check(&q) != MQ_OK)
+		return mq_cli_error("quantize", "format '%s' has no infinity or NaN: --overflow ieee is meaningless for it", fmt);
+	float scale = 1.0f;
+	if (scale_s && (!parse_float(scale_s, &scale) || !(scale > 0.0f) || isinf(scale)))
+		return mq_cli_error("quantize", "--scale '%s' is not a finite number > 0", scale_s);
+	if (seed_s) {
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(seed_s, &end, 0);
+		if (end == seed_s || *end || errno || seed_s[0] == '-')
+			return mq_cli_error("quantize", "--seed '%s' is not a non-negative integer", seed_s);
+		q.seed = v;
+	}
+	char tok[128];
+	uint64_t index = 0;
+	int r;
+	while ((r = next_token(stdin, tok, sizeof tok)) != 0) {
+		float x;
+		if (r < 0 || !parse_float(tok, &x))
+			return mq_cli_error("quantize", "input item %" PRIu64 " '%.40s' is not a number",
+			                    index + 1, tok);
+		if (codes) {
+			uint8_t c8[1];
+			uint16_t c16[1];
+			void *c = q.fmt.bits > 8 ? (void *)c16 : (void *)c8;
+			mq_encode(&q, &x, 1, scale, index, c, NULL);
+			printf("0x%0*x\n", q.fmt.bits > 8 ? 4 : 2, q.fmt.bits > 8 ? c16[0] : c8[0]);
+		} else {
+			float y;
+			mq_fakequant(&q, &x, 1, scale, index, &y, NULL);
+			print_value(y);
+		}
+		index++;
+	}
+	if (ferror(stdin))
+		return mq_cli_error("quantize", "error reading stdin");
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return mq_cli_error("quantize", "error writing stdout");
+	return 0;
+}

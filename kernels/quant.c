@@ -1,0 +1,372 @@
+/* quant.c: float32 -> format rounding on the integer image of the float.
+ *
+ * One algorithm serves every float and INT format (format.h explains why an
+ * INT-n is a float with no normal range).  With |x| = sig * 2^(ex - 23)
+ * exactly (sig the 24-bit significand), the format's quantum at that
+ * magnitude is 2^(max(ex, emin) - m); the number of significand bits below
+ * the quantum is
+ *     shift = 23 - m + max(0, emin - ex)           (>= 1 for every format)
+ * so kept = sig >> shift is |x| in quanta, rounded toward zero, and
+ * rem = the bits shifted out decide the rounding.  The magnitude code is then
+ *     ((max(ex, emin) - emin) << m) + kept + up
+ * because for a normal, kept carries the implicit bit, which is exactly the
+ * +1 of the biased exponent field; a carry out of the mantissa
+ * (kept + up == 2^(m+1)) lands on the next exponent, and one past the
+ * largest finite code is how overflow shows.  No frexp, no ldexp, no
+ * branches on the value other than the rare special cases. */
+#include "quant.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "rng.h"
+
+#define F32_INF 0x7f800000u
+
+static inline uint32_t f2u(float x)
+{
+	uint32_t u;
+	memcpy(&u, &x, 4);
+	return u;
+}
+
+static inline float u2f(uint32_t u)
+{
+	float x;
+	memcpy(&x, &u, 4);
+	return x;
+}
+
+/* 2^k as a float for -149 <= k <= 127, built from bits. */
+static inline float pow2_bits(int k)
+{
+	return k >= -126 ? u2f((uint32_t)(k + 127) << 23) : u2f(1u << (k + 149));
+}
+
+mq_status mq_qspec_check(const mq_qspec *q)
+{
+	if (!q)
+		return MQ_EOPTION;
+	if (q->rnd.mode == MQ_SR && (q->rnd.sr_bits < 1 || q->rnd.sr_bits > 32))
+		return MQ_EROUNDING;
+	if (q->ovf == MQ_OVF_IEEE && !q->fmt.has_inf && !q->fmt.has_nan)
+		return MQ_EOPTION;
+	return MQ_OK;
+}
+
+mq_status mq_qspec_init(mq_qspec *q, const char *format, const char *rounding)
+{
+	memset(q, 0, sizeof *q);
+	mq_status s = mq_format_get(format, &q->fmt);
+	if (s != MQ_OK)
+		return s;
+	s = mq_rounding_parse(rounding ? rounding : "rtne", &q->rnd);
+	if (s != MQ_OK)
+		return s;
+	q->ovf = MQ_OVF_SATURATE;
+	q->unf = MQ_UNF_GRADUAL;
+	return MQ_OK;
+}
+
+/* Whether to add one quantum to kept: the rounding rule on the shifted-out
+ * bits rem (of `shift` bits).  SR compares the top K bits of the fraction
+ * with a K-bit random number (round.h). */
+static inline uint32_t round_up(const mq_rounding *r, uint64_t kept, uint64_t rem,
+                                int shift, uint32_t rbits)
+{
+	uint64_t half = 1ull << (shift - 1);
+	switch (r->mode) {
+	case MQ_RTNE:
+		return (rem > half) | ((rem == half) & (uint32_t)kept & 1u);
+	case MQ_RNA:
+		return rem >= half;
+	case MQ_RTZ:
+		return 0;
+	case MQ_SR: {
+		int k = r->sr_bits;
+		uint64_t frac = shift >= k ? rem >> (shift - k) : rem << (k - shift);
+		uint64_t rnd = (uint64_t)(rbits >> (32 - k));
+		return (uint32_t)((frac + rnd) >> k);
+	}
+	}
+	return 0;
+}
+
+/* Outcome of rounding one |x|: a magnitude code, or a special. */
+enum { R_FINITE, R_OVERFLOW, R_NAN };
+
+typedef struct {
+	uint32_t mag;   /* magnitude code when R_FINITE */
+	int kind;
+} rounded;
+
+/* |x| given as u = its bits without the sign.  Float and INT kinds. */
+static inline rounded round_float(const mq_qspec *q, uint32_t u, uint32_t rbits)
+{
+	const mq_format *f = &q->fmt;
+	rounded r = {0, R_FINITE};
+	if (u > F32_INF) {
+		r.kind = R_NAN;
+		return r;
+	}
+	/* |x| >= 2^(emax+1) overflows under every rounding; this also keeps
+	 * the exponent arithmetic below in range.  Catches inf. */
+	int ovf_exp = f->emax + 1 + 127;
+	if (ovf_exp < 255 && u >= (uint32_t)ovf_exp << 23) {
+		r.kind = R_OVERFLOW;
+		return r;
+	}
+	if (u >= F32_INF) {
+		r.kind = R_OVERFLOW;
+		return r;
+	}
+	if (q->unf == MQ_UNF_FLUSH && u < f2u(f->min_subnormal))
+		return r; /* the paper's rule: below the smallest subnormal is zero */
+	int ef = (int)(u >> 23);
+	uint64_t sig = u & 0x7fffffu;
+	if (ef)
+		sig |= 0x800000u;
+	else
+		ef = 1; /* float32 subnormal: same exponent as the smallest normal */
+	int ex = ef - 127;
+	int m = f->mbits;
+	int e_eff = ex > f->emin ? ex : f->emin;
+	int shift = 23 - m + (e_eff - ex);
+	if (shift > 63)
+		shift = 63; /* sig < 2^24: kept = 0 and SR's top-32 fraction bits are 0 either way */
+	uint64_t kept = sig >> shift;
+	uint64_t rem = sig & ((1ull << shift) - 1);
+	uint32_t mag = ((uint32_t)(e_eff - f->emin) << m) + (uint32_t)kept +
+	               round_up(&q->rnd, kept, rem, shift, rbits);
+	if (mag > f->maxcode)
+		r.kind = R_OVERFLOW;
+	r.mag = mag;
+	return r;
+}
+
+/* E8M0: unsigned powers of two 2^-127 .. 2^127, no zero.  x <= 0 and NaN
+ * are NaN; values below 2^-127 have no lower neighbour and become 2^-127
+ * under every rounding (the underflow rule does not apply: there is no
+ * zero to flush to).  Ties between 2^k and 2^(k+1) go to the even code. */
+static inline rounded round_e8m0(const mq_qspec *q, uint32_t xbits, uint32_t rbits)
+{
+	rounded r = {0, R_FINITE};
+	if ((xbits >> 31) || xbits == 0 || xbits > F32_INF) {
+		r.kind = R_NAN;
+		return r;
+	}
+	if (xbits == F32_INF) {
+		r.kind = R_OVERFLOW;
+		return r;
+	}
+	int ef = (int)(xbits >> 23);
+	uint64_t sig = xbits & 0x7fffffu;
+	int p = 23; /* position of the leading bit of sig */
+	if (ef)
+		sig |= 0x800000u;
+	else {
+		ef = 1;
+		while (!(sig >> p))
+			p--;
+	}
+	int ex = ef - 127 - (23 - p);
+	if (ex < -127)
+		return r; /* code 0 = 2^-127 */
+	uint32_t code = (uint32_t)(ex + 127);
+	uint64_t rem = sig - (1ull << p);
+	code += round_up(&q->rnd, code, rem, p, rbits);
+	if (code > 254)
+		r.kind = R_OVERFLOW;
+	r.mag = code;
+	return r;
+}
+
+static inline rounded round_any(const mq_qspec *q, uint32_t xbits, uint32_t rbits)
+{
+	if (q->fmt.kind == MQ_KIND_E8M0)
+		return round_e8m0(q, xbits, rbits);
+	return round_float(q, xbits & 0x7fffffffu, rbits);
+}
+
+/* Magnitude code of an overflow, or 0xffffffff for "the NaN code". */
+static inline uint32_t overflow_mag(const mq_qspec *q, uint32_t u)
+{
+	const mq_format *f = &q->fmt;
+	if (q->ovf == MQ_OVF_SATURATE)
+		return f->maxcode;
+	if (q->rnd.mode == MQ_RTZ && u < F32_INF)
+		return f->maxcode; /* IEEE 754: RTZ never rounds a finite value to inf */
+	return f->has_inf ? f->infcode : f->nancode;
+}
+
+static inline uint32_t with_sign(const mq_format *f, uint32_t mag, uint32_t neg)
+{
+	if (f->kind == MQ_KIND_INT) {
+		uint32_t mask = (1u << f->bits) - 1;
+		return (neg ? (0u - mag) : mag) & mask;
+	}
+	return mag | (neg ? f->signbit : 0);
+}
+
+uint32_t mq_encode1(const mq_qspec *q, float x, uint32_t rbits)
+{
+	const mq_format *f = &q->fmt;
+	uint32_t xb = f2u(x), neg = xb >> 31, u = xb & 0x7fffffffu;
+	rounded r = round_any(q, xb, rbits);
+	if (r.kind == R_NAN)
+		return f->has_nan ? with_sign(f, f->nancode, neg) : 0;
+	uint32_t mag = r.kind == R_OVERFLOW ? overflow_mag(q, u) : r.mag;
+	return with_sign(f, mag, neg);
+}
+
+/* Value of a finite magnitude code. */
+static inline float mag_value(const mq_format *f, uint32_t mag)
+{
+	if (f->kind == MQ_KIND_E8M0)
+		return pow2_bits((int)mag - 127);
+	int m = f->mbits;
+	uint32_t E = mag >> m;
+	if (E == 0)
+		return (float)mag * pow2_bits(f->emin - m);
+	uint32_t sig = (mag & ((1u << m) - 1)) | (1u << m);
+	return (float)sig * pow2_bits((int)E - 1 + f->emin - m);
+}
+
+float mq_decode1(const mq_format *f, uint32_t code)
+{
+	if (f->kind == MQ_KIND_INT) {
+		int32_t v = (int32_t)(code << (32 - f->bits)) >> (32 - f->bits);
+		return (float)v;
+	}
+	uint32_t neg = f->signbit ? code & f->signbit : 0;
+	uint32_t mag = code & (f->signbit ? f->signbit - 1 : 0xffu);
+	float v;
+	if (f->has_nan && (mag == f->nancode ||
+	                   (f->specials == MQ_SPECIALS_IEEE && mag > f->infcode)))
+		v = NAN;
+	else if (f->has_inf && mag == f->infcode)
+		v = INFINITY;
+	else
+		v = mag_value(f, mag);
+	return neg ? -v : v;
+}
+
+/* The fake-quantized value and the stats of one element v = x / scale. */
+static inline float fq_one(const mq_qspec *q, float v, uint32_t rbits, mq_qstats *st)
+{
+	const mq_format *f = &q->fmt;
+	uint32_t vb = f2u(v), neg = vb & 0x80000000u, u = vb & 0x7fffffffu;
+	rounded r = round_any(q, vb, rbits);
+	float out;
+	if (r.kind == R_NAN) {
+		st->nan += u > F32_INF;
+		/* NaN in, NaN out; E8M0 also maps 0 and negatives here */
+		return u > F32_INF ? u2f(vb | 0x00400000u) : NAN;
+	}
+	st->clipped += u > f2u(f->max);
+	if (r.kind == R_OVERFLOW) {
+		uint32_t mag = overflow_mag(q, u);
+		if (mag == f->maxcode)
+			out = f->max;
+		else if (f->has_inf && mag == f->infcode)
+			out = INFINITY;
+		else
+			return neg ? -NAN : NAN;
+	} else {
+		st->underflowed += (r.mag == 0) & (u != 0);
+		out = mag_value(f, r.mag);
+	}
+	return u2f(f2u(out) | neg);
+}
+
+float mq_fakequant1(const mq_qspec *q, float x, uint32_t rbits)
+{
+	mq_qstats st = {0};
+	return fq_one(q, x, rbits, &st);
+}
+
+/* Arrays are processed in chunks so that SR's random words can be drawn a
+ * Philox block at a time into a small buffer on the stack. */
+#define CHUNK 512
+
+static int scale_ok(float s)
+{
+	return s > 0.0f && s <= 3.40282347e38f;
+}
+
+mq_status mq_quantize_run(const mq_qspec *q, const float *x, size_t n,
+                          const float *scales, size_t sdiv, uint64_t index0,
+                          float *y, void *codes, mq_qstats *stats)
+{
+	mq_status s = mq_qspec_check(q);
+	if (s != MQ_OK)
+		return s;
+	if (sdiv == 0)
+		return MQ_EOPTION;
+	size_t nsc = n == 0 ? 0 : (n - 1) / sdiv + 1;
+	for (size_t k = 0; k < nsc; k++)
+		if (!scale_ok(scales[k]))
+			return MQ_EOPTION;
+	mq_qstats st = {0};
+	uint32_t rb[CHUNK];
+	int wide = q->fmt.bits > 8;
+	int sr = q->rnd.mode == MQ_SR;
+	if (!sr)
+		memset(rb, 0, sizeof rb);
+	for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
+		size_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
+		if (sr)
+			mq_rand32_fill(q->seed, index0 + i0, rb, len);
+		for (size_t j = 0; j < len; j++) {
+			size_t i = i0 + j;
+			float sc = scales[i / sdiv];
+			float v = x[i] / sc;
+			if (y)
+				y[i] = fq_one(q, v, rb[j], &st) * sc;
+			else
+				(void)fq_one(q, v, rb[j], &st);
+			if (codes) {
+				uint32_t c = mq_encode1(q, v, rb[j]);
+				if (wide)
+					((uint16_t *)codes)[i] = (uint16_t)c;
+				else
+					((uint8_t *)codes)[i] = (uint8_t)c;
+			}
+		}
+	}
+	st.n = n;
+	if (stats) {
+		stats->n += st.n, stats->clipped += st.clipped;
+		stats->underflowed += st.underflowed, stats->nan += st.nan;
+	}
+	return MQ_OK;
+}
+
+mq_status mq_encode(const mq_qspec *q, const float *x, size_t n, float scale,
+                    uint64_t index0, void *codes, mq_qstats *stats)
+{
+	if (!codes)
+		return MQ_EOPTION;
+	return mq_quantize_run(q, x, n, &scale, SIZE_MAX, index0, NULL, codes, stats);
+}
+
+mq_status mq_fakequant(const mq_qspec *q, const float *x, size_t n, float scale,
+                       uint64_t index0, float *y, mq_qstats *stats)
+{
+	if (!y)
+		return MQ_EOPTION;
+	return mq_quantize_run(q, x, n, &scale, SIZE_MAX, index0, y, NULL, stats);
+}
+
+mq_status mq_decode(const mq_format *f, const void *codes, size_t n, float scale,
+                    float *y)
+{
+	if (!scale_ok(scale))
+		return MQ_EOPTION;
+	int wide = f->bits > 8;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t c = wide ? ((const uint16_t *)codes)[i] : ((const uint8_t *)codes)[i];
+		y[i] = mq_decode1(f, c) * scale;
+	}
+	return MQ_OK;
+}

@@ -1,0 +1,286 @@
+/* scale.c: absmax scale groups over a tensor layout (paper Eq. 1).
+ *
+ * Every granularity reduces to one rule per axis: the index along the axis
+ * is divided by div[a] to give the axis's coordinate in the scale-group
+ * grid (div = 1: a scale per index; div = dim: shared along the axis;
+ * div = B: per block).  The group id is the row-major position in that
+ * grid.  The tensor is walked as [outer rows] x [last axis] so that the
+ * last axis, contiguous in memory, becomes one mq_quantize_run call with
+ * its own scale divisor. */
+#include "scale.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+mq_status mq_gran_parse(const char *name, mq_granularity *g)
+{
+	if (!name || !g)
+		return MQ_EGRAN;
+	g->block = 0;
+	if (!strcmp(name, "tensor")) g->kind = MQ_GRAN_TENSOR;
+	else if (!strcmp(name, "channel")) g->kind = MQ_GRAN_CHANNEL;
+	else if (!strcmp(name, "fine")) g->kind = MQ_GRAN_FINE;
+	else if (!strncmp(name, "block:", 6)) {
+		const char *p = name + 6;
+		size_t b = 0;
+		int nd = 0;
+		while (*p >= '0' && *p <= '9' && nd < 10)
+			b = b * 10 + (size_t)(*p++ - '0'), nd++;
+		if (*p || nd == 0 || b == 0)
+			return MQ_EGRAN;
+		g->kind = MQ_GRAN_BLOCK;
+		g->block = b;
+	} else
+		return MQ_EGRAN;
+	return MQ_OK;
+}
+
+const char *mq_gran_name(const mq_granularity *g, char *buf, size_t len)
+{
+	static const char *names[] = {"tensor", "channel", "fine", "block"};
+	if (g->kind == MQ_GRAN_BLOCK)
+		snprintf(buf, len, "block:%zu", g->block);
+	else
+		snprintf(buf, len, "%s", names[g->kind]);
+	return buf;
+}
+
+mq_status mq_scale_mode_parse(const char *name, mq_scale_mode *m)
+{
+	if (name && !strcmp(name, "fp32")) *m = MQ_SCALE_FP32;
+	else if (name && !strcmp(name, "pow2")) *m = MQ_SCALE_POW2;
+	else return MQ_EOPTION;
+	return MQ_OK;
+}
+
+mq_status mq_layout_matrix(mq_layout *l, size_t rows, size_t cols, mq_operand op)
+{
+	memset(l, 0, sizeof *l);
+	l->ndim = 2;
+	l->dim[0] = rows;
+	l->dim[1] = cols;
+	l->role[0] = op == MQ_LHS ? MQ_AXIS_FREE : MQ_AXIS_CONTRACT;
+	l->role[1] = op == MQ_LHS ? MQ_AXIS_CONTRACT : MQ_AXIS_FREE;
+	return mq_layout_check(l);
+}
+
+mq_status mq_layout_batched(mq_layout *l, size_t batch, size_t rows, size_t cols,
+                            mq_operand op)
+{
+	memset(l, 0, sizeof *l);
+	l->ndim = 3;
+	l->dim[0] = batch;
+	l->dim[1] = rows;
+	l->dim[2] = cols;
+	l->role[0] = MQ_AXIS_EXAMPLE;
+	l->role[1] = op == MQ_LHS ? MQ_AXIS_FREE : MQ_AXIS_CONTRACT;
+	l->role[2] = op == MQ_LHS ? MQ_AXIS_CONTRACT : MQ_AXIS_FREE;
+	return mq_layout_check(l);
+}
+
+mq_status mq_layout_check(const mq_layout *l)
+{
+	if (!l || l->ndim < 1 || l->ndim > MQ_MAXDIM)
+		return MQ_ESHAPE;
+	int ncontract = 0, nexample = 0;
+	for (int a = 0; a < l->ndim; a++) {
+		if (l->dim[a] == 0)
+			return MQ_ESHAPE;
+		ncontract += l->role[a] == MQ_AXIS_CONTRACT;
+		nexample += l->role[a] == MQ_AXIS_EXAMPLE;
+		if ((unsigned)l->role[a] > MQ_AXIS_EXAMPLE)
+			return MQ_ESHAPE;
+	}
+	return ncontract > 1 || nexample > 1 ? MQ_ESHAPE : MQ_OK;
+}
+
+size_t mq_layout_size(const mq_layout *l)
+{
+	size_t n = 1;
+	for (int a = 0; a < l->ndim; a++)
+		n *= l->dim[a];
+	return n;
+}
+
+/* Per axis (padded to 4 leading axes of size 1): dims, index divisors and
+ * group-grid strides. */
+typedef struct {
+	size_t dim[MQ_MAXDIM], div[MQ_MAXDIM], gstride[MQ_MAXDIM];
+	size_t ngroups;
+} grid;
+
+static mq_status make_grid(const mq_layout *l, const mq_granularity *g, grid *gr)
+{
+	mq_status s = mq_layout_check(l);
+	if (s != MQ_OK)
+		return s;
+	if (!g || (g->kind == MQ_GRAN_BLOCK && g->block == 0))
+		return MQ_EGRAN;
+	int has_contract = 0;
+	for (int a = 0; a < l->ndim; a++)
+		has_contract |= l->role[a] == MQ_AXIS_CONTRACT;
+	if (g->kind == MQ_GRAN_BLOCK && !has_contract)
+		return MQ_ESHAPE;
+	int pad = MQ_MAXDIM - l->ndim;
+	size_t gdim[MQ_MAXDIM];
+	for (int a = 0; a < MQ_MAXDIM; a++) {
+		if (a < pad) {
+			gr->dim[a] = gr->div[a] = 1;
+			gdim[a] = 1;
+			continue;
+		}
+		size_t d = l->dim[a - pad];
+		mq_axis_role r = l->role[a - pad];
+		size_t div = d; /* shared along the axis unless said otherwise */
+		if (g->kind == MQ_GRAN_CHANNEL || g->kind == MQ_GRAN_BLOCK)
+			div = r == MQ_AXIS_FREE ? 1 : d;
+		if (g->kind == MQ_GRAN_FINE)
+			div = r == MQ_AXIS_FREE || r == MQ_AXIS_BATCH ? 1 : d;
+		if (g->kind == MQ_GRAN_BLOCK && r == MQ_AXIS_CONTRACT)
+			div = g->block < d ? g->block : d;
+		gr->dim[a] = d;
+		gr->div[a] = div;
+		gdim[a] = (d - 1) / div + 1;
+	}
+	size_t st = 1;
+	for (int a = MQ_MAXDIM - 1; a >= 0; a--) {
+		gr->gstride[a] = st;
+		st *= gdim[a];
+	}
+	gr->ngroups = st;
+	return MQ_OK;
+}
+
+size_t mq_scale_count(const mq_layout *l, const mq_granularity *g)
+{
+	grid gr;
+	return make_grid(l, g, &gr) == MQ_OK ? gr.ngroups : 0;
+}
+
+/* The tensor is walked as nrows rows of its last axis; row r starts at
+ * r * dim[3] and its first element belongs to group row_group(gr, r). */
+static size_t nrows(const grid *gr)
+{
+	return gr->dim[0] * gr->dim[1] * gr->dim[2];
+}
+
+static size_t row_group(const grid *gr, size_t r)
+{
+	size_t i2 = r % gr->dim[2], i1 = (r / gr->dim[2]) % gr->dim[1];
+	size_t i0 = r / (gr->dim[2] * gr->dim[1]);
+	return (i0 / gr->div[0]) * gr->gstride[0] + (i1 / gr->div[1]) * gr->gstride[1] +
+	       (i2 / gr->div[2]) * gr->gstride[2];
+}
+
+mq_status mq_scale_groups(const mq_layout *l, const mq_granularity *g, size_t *gid)
+{
+	grid gr;
+	mq_status s = make_grid(l, g, &gr);
+	if (s != MQ_OK)
+		return s;
+	size_t n3 = gr.dim[3], d3 = gr.div[3], s3 = gr.gstride[3];
+	for (size_t r = 0; r < nrows(&gr); r++) {
+		size_t gb = row_group(&gr, r);
+		for (size_t j = 0; j < n3; j++)
+			gid[r * n3 + j] = gb + (j / d3) * s3;
+	}
+	return MQ_OK;
+}
+
+/* The smallest power of two p with a / p <= fmax, for a > 0 finite. */
+static float pow2_scale(float a, float fmax)
+{
+	int k = ilogbf(a) - ilogbf(fmax);
+	/* a / 2^k is within a factor 4 of fmax: adjust by one step at a time,
+	 * comparing exactly (a <= fmax * 2^k, computed in double, is exact). */
+	while ((double)a > ldexp((double)fmax, k))
+		k++;
+	while ((double)a <= ldexp((double)fmax, k - 1))
+		k--;
+	if (k < -149)
+		k = -149;
+	return ldexpf(1.0f, k);
+}
+
+static float scale_of(float amax, const mq_format *f, mq_scale_mode mode)
+{
+	if (amax == 0.0f)
+		return 1.0f;
+	float s = mode == MQ_SCALE_POW2 ? pow2_scale(amax, f->max) : amax / f->max;
+	return s > 0.0f ? s : 1.4e-45f; /* smallest float32 subnormal */
+}
+
+mq_status mq_absmax_scales(const mq_layout *l, const mq_granularity *g,
+                           const mq_format *f, mq_scale_mode mode,
+                           const float *x, float *scales)
+{
+	grid gr;
+	mq_status s = make_grid(l, g, &gr);
+	if (s != MQ_OK)
+		return s;
+	if (f->kind == MQ_KIND_E8M0)
+		return MQ_EOPTION; /* unsigned scale format: no symmetric quantization */
+	for (size_t k = 0; k < gr.ngroups; k++)
+		scales[k] = 0.0f;
+	size_t n3 = gr.dim[3], d3 = gr.div[3], s3 = gr.gstride[3];
+	int finite = 1;
+	for (size_t r = 0; r < nrows(&gr); r++) {
+		size_t gb = row_group(&gr, r);
+		const float *row = x + r * n3;
+		for (size_t j0 = 0; j0 < n3; j0 += d3) {
+			size_t end = j0 + d3 < n3 ? j0 + d3 : n3;
+			float *sc = &scales[gb + (j0 / d3) * s3];
+			float m = *sc;
+			for (size_t j = j0; j < end; j++) {
+				float a = fabsf(row[j]);
+				finite &= a <= 3.40282347e38f; /* false for NaN and Inf */
+				m = a > m ? a : m;
+			}
+			*sc = m;
+		}
+	}
+	if (!finite)
+		return MQ_ENONFINITE;
+	for (size_t k = 0; k < gr.ngroups; k++)
+		scales[k] = scale_of(scales[k], f, mode);
+	return MQ_OK;
+}
+
+mq_status mq_quantize_tensor(const mq_qspec *q, const mq_layout *l,
+                             const mq_granularity *g, mq_scale_mode mode,
+                             const float *x, float *y, void *codes,
+                             float *scales, mq_qstats *stats)
+{
+	grid gr;
+	mq_status s = make_grid(l, g, &gr);
+	if (s != MQ_OK)
+		return s;
+	if ((s = mq_qspec_check(q)) != MQ_OK)
+		return s;
+	float *own = NULL;
+	if (!scales) {
+		own = malloc(gr.ngroups * sizeof *own);
+		if (!own)
+			return MQ_ENOMEM;
+		scales = own;
+	}
+	s = mq_absmax_scales(l, g, &q->fmt, mode, x, scales);
+	/* The last axis is the innermost of the group grid (gstride[3] == 1),
+	 * so a row's scales are contiguous from its first group: one
+	 * mq_quantize_run per row with the last axis's divisor. */
+	size_t n3 = gr.dim[3], d3 = gr.div[3];
+	int wide = q->fmt.bits > 8;
+	for (size_t r = 0; s == MQ_OK && r < nrows(&gr); r++) {
+		size_t off = r * n3;
+		void *c = NULL;
+		if (codes)
+			c = wide ? (void *)((uint16_t *)codes + off) : (void *)((uint8_t *)codes + off);
+		s = mq_quantize_run(q, x + off, n3, scales + row_group(&gr, r),
+		                    d3 == n3 ? SIZE_MAX : d3, off, y ? y + off : NULL, c, stats);
+	}
+	free(own);
+	return s;
+}
