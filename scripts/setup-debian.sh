@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install the Debian packages metriq builds and runs with, if any is missing.
+# Nothing else is downloaded, at build or at run time.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config libgsl-dev liblua5.4-dev lua5.4
+      libopenblas-dev libbenchmark-dev gnuplot-nox)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup: installing ${missing[*]}" >&2
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
