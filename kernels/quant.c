@@ -208,17 +208,6 @@ static inline uint32_t with_sign(const mq_format *f, uint32_t mag, uint32_t neg)
 	return mag | (neg ? f->signbit : 0);
 }
 
-uint32_t mq_encode1(const mq_qspec *q, float x, uint32_t rbits)
-{
-	const mq_format *f = &q->fmt;
-	uint32_t xb = f2u(x), neg = xb >> 31, u = xb & 0x7fffffffu;
-	rounded r = round_any(q, xb, rbits);
-	if (r.kind == R_NAN)
-		return f->has_nan ? with_sign(f, f->nancode, neg) : 0;
-	uint32_t mag = r.kind == R_OVERFLOW ? overflow_mag(q, u) : r.mag;
-	return with_sign(f, mag, neg);
-}
-
 /* Value of a finite magnitude code. */
 static inline float mag_value(const mq_format *f, uint32_t mag)
 {
@@ -251,38 +240,52 @@ float mq_decode1(const mq_format *f, uint32_t code)
 	return neg ? -v : v;
 }
 
-/* The fake-quantized value and the stats of one element v = x / scale. */
-static inline float fq_one(const mq_qspec *q, float v, uint32_t rbits, mq_qstats *st)
+/* One element v = x / scale: its code (*code), its fake-quantized value
+ * (returned) and its contribution to the stats. */
+static inline float quant_one(const mq_qspec *q, float v, uint32_t rbits, mq_qstats *st,
+                              uint32_t *code)
 {
 	const mq_format *f = &q->fmt;
-	uint32_t vb = f2u(v), neg = vb & 0x80000000u, u = vb & 0x7fffffffu;
+	uint32_t vb = f2u(v), neg = vb >> 31, u = vb & 0x7fffffffu;
 	rounded r = round_any(q, vb, rbits);
-	float out;
 	if (r.kind == R_NAN) {
 		st->nan += u > F32_INF;
+		*code = f->has_nan ? with_sign(f, f->nancode, neg) : 0;
 		/* NaN in, NaN out; E8M0 also maps 0 and negatives here */
 		return u > F32_INF ? u2f(vb | 0x00400000u) : NAN;
 	}
 	st->clipped += u > f2u(f->max);
+	float out;
+	uint32_t mag = r.mag;
 	if (r.kind == R_OVERFLOW) {
-		uint32_t mag = overflow_mag(q, u);
+		mag = overflow_mag(q, u);
 		if (mag == f->maxcode)
 			out = f->max;
 		else if (f->has_inf && mag == f->infcode)
 			out = INFINITY;
 		else
-			return neg ? -NAN : NAN;
+			out = NAN;
 	} else {
-		st->underflowed += (r.mag == 0) & (u != 0);
-		out = mag_value(f, r.mag);
+		st->underflowed += (mag == 0) & (u != 0);
+		out = mag_value(f, mag);
 	}
-	return u2f(f2u(out) | neg);
+	*code = with_sign(f, mag, neg);
+	return u2f(f2u(out) | (neg << 31));
+}
+
+uint32_t mq_encode1(const mq_qspec *q, float x, uint32_t rbits)
+{
+	mq_qstats st = {0};
+	uint32_t code;
+	(void)quant_one(q, x, rbits, &st, &code);
+	return code;
 }
 
 float mq_fakequant1(const mq_qspec *q, float x, uint32_t rbits)
 {
 	mq_qstats st = {0};
-	return fq_one(q, x, rbits, &st);
+	uint32_t code;
+	return quant_one(q, x, rbits, &st, &code);
 }
 
 /* Arrays are processed in chunks so that SR's random words can be drawn a
@@ -313,26 +316,29 @@ mq_status mq_quantize_run(const mq_qspec *q, const float *x, size_t n,
 	int sr = q->rnd.mode == MQ_SR;
 	if (!sr)
 		memset(rb, 0, sizeof rb);
-	for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
-		size_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
+	/* Chunks end at scale boundaries too, so the inner loop sees one scale
+	 * and no division. */
+	for (size_t i0 = 0; i0 < n;) {
+		size_t seg_end = sdiv >= n ? n : (i0 / sdiv + 1) * sdiv;
+		size_t len = seg_end - i0 < CHUNK ? seg_end - i0 : CHUNK;
+		float sc = scales[sdiv >= n ? 0 : i0 / sdiv];
 		if (sr)
 			mq_rand32_fill(q->seed, index0 + i0, rb, len);
+		const float *xs = x + i0;
+		float *ys = y ? y + i0 : NULL;
 		for (size_t j = 0; j < len; j++) {
-			size_t i = i0 + j;
-			float sc = scales[i / sdiv];
-			float v = x[i] / sc;
-			if (y)
-				y[i] = fq_one(q, v, rb[j], &st) * sc;
-			else
-				(void)fq_one(q, v, rb[j], &st);
+			uint32_t c;
+			float v = quant_one(q, xs[j] / sc, rb[j], &st, &c);
+			if (ys)
+				ys[j] = v * sc;
 			if (codes) {
-				uint32_t c = mq_encode1(q, v, rb[j]);
 				if (wide)
-					((uint16_t *)codes)[i] = (uint16_t)c;
+					((uint16_t *)codes)[i0 + j] = (uint16_t)c;
 				else
-					((uint8_t *)codes)[i] = (uint8_t)c;
+					((uint8_t *)codes)[i0 + j] = (uint8_t)c;
 			}
 		}
+		i0 += len;
 	}
 	st.n = n;
 	if (stats) {
