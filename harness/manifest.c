@@ -1,0 +1,299 @@
+/* manifest.c: the run record, DIR/manifest.json (see manifest.h). */
+#define _POSIX_C_SOURCE 200809L /* popen, gmtime_r, sysconf */
+#include "manifest.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gsl/gsl_version.h>
+#include <lua.h>
+
+#include "buf.h"
+#include "json.h"
+
+/* OpenBLAS reports its version and build at run time.  The symbol is weak so
+ * that the harness links whether or not the kernels pull OpenBLAS in (they
+ * may use another BLAS); when absent the manifest says so. */
+extern char *openblas_get_config(void) __attribute__((weak));
+
+void mq_utc_now(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	if (gmtime_r(&t, &tm))
+		strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	else
+		snprintf(out, 32, "unknown");
+}
+
+/* Run a command, keep the first line of its output (or "" on failure). */
+static int first_line(const char *cmd, char *out, size_t len)
+{
+	out[0] = 0;
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	int got = fgets(out, (int)len, p) != NULL;
+	char sink[256];
+	while (fgets(sink, sizeof sink, p))
+		; /* drain so the child does not die of SIGPIPE */
+	int rc = pclose(p);
+	out[strcspn(out, "\r\n")] = 0;
+	return rc == 0 && got ? 0 : rc == 0 ? 1 : -1;
+}
+
+/* dir quoted for sh: '...' with each ' written '\'' */
+static void shell_quote(mq_buf *b, const char *s)
+{
+	mq_buf_char(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			mq_buf_str(b, "'\\''");
+		else
+			mq_buf_char(b, *s);
+	}
+	mq_buf_char(b, '\'');
+}
+
+static void probe_git(mq_manifest *m, const char *dir)
+{
+	mq_buf cmd = MQ_BUF_INIT;
+	m->git_dirty = -1;
+	snprintf(m->git_rev, sizeof m->git_rev, "unknown");
+	mq_buf_str(&cmd, "git -C ");
+	shell_quote(&cmd, dir);
+	size_t base = cmd.len;
+	mq_buf_str(&cmd, " rev-parse HEAD 2>/dev/null");
+	char line[256];
+	if (mq_buf_ok(&cmd) && first_line(cmd.p, line, sizeof line) == 0 && line[0]) {
+		snprintf(m->git_rev, sizeof m->git_rev, "%.63s", line);
+		/* dirty: tracked files differ from HEAD (untracked results do not
+		 * make a checkout dirty) */
+		mq_buf_truncate(&cmd, base);
+		mq_buf_str(&cmd, " status --porcelain --untracked-files=no 2>/dev/null");
+		int rc = mq_buf_ok(&cmd) ? first_line(cmd.p, line, sizeof line) : -1;
+		m->git_dirty = rc < 0 ? -1 : rc == 0 && line[0] ? 1 : 0;
+	}
+	mq_buf_free(&cmd);
+}
+
+static void probe_cpu(mq_manifest *m)
+{
+	snprintf(m->cpu, sizeof m->cpu, "unknown");
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	if (f) {
+		char line[512];
+		while (fgets(line, sizeof line, f)) {
+			if (!strncmp(line, "model name", 10)) {
+				char *v = strchr(line, ':');
+				if (v) {
+					v++;
+					while (*v == ' ' || *v == '\t')
+						v++;
+					v[strcspn(v, "\r\n")] = 0;
+					snprintf(m->cpu, sizeof m->cpu, "%.127s", v);
+				}
+				break;
+			}
+		}
+		fclose(f);
+	}
+	m->cores = sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+void mq_manifest_probe(mq_manifest *m, const char *script_dir)
+{
+	probe_git(m, script_dir);
+	probe_cpu(m);
+	mq_utc_now(m->start);
+	m->end[0] = 0;
+}
+
+static char *dupstr(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+mq_status mq_manifest_add_grid(mq_manifest *m, const char *const *axes, size_t naxes,
+                               const char *const *keys, const uint64_t *seeds,
+                               size_t ncells, size_t *index)
+{
+	mq_grid *g = realloc(m->grids, (m->ngrids + 1) * sizeof *g);
+	if (!g)
+		return MQ_ENOMEM;
+	m->grids = g;
+	g = &m->grids[m->ngrids];
+	memset(g, 0, sizeof *g);
+	m->ngrids++; /* counted now so that mq_manifest_free frees a partial grid */
+	g->axes = calloc(naxes ? naxes : 1, sizeof *g->axes);
+	g->cells = calloc(ncells ? ncells : 1, sizeof *g->cells);
+	if (!g->axes || !g->cells)
+		return MQ_ENOMEM;
+	for (; g->naxes < naxes; g->naxes++)
+		if (!(g->axes[g->naxes] = dupstr(axes[g->naxes])))
+			return MQ_ENOMEM;
+	for (; g->ncells < ncells; g->ncells++) {
+		mq_cell *c = &g->cells[g->ncells];
+		if (!(c->key = dupstr(keys[g->ncells])))
+			return MQ_ENOMEM;
+		c->seed = seeds[g->ncells];
+		c->status = MQ_CELL_PENDING;
+	}
+	*index = m->ngrids - 1;
+	return MQ_OK;
+}
+
+static void str_or_null(mq_buf *b, const char *s)
+{
+	if (s)
+		mq_json_string(b, s, strlen(s));
+	else
+		mq_buf_str(b, "null");
+}
+
+static const char *const cell_status[] = {"pending", "running", "done", "failed"};
+
+static void render(mq_buf *b, const mq_manifest *m, mq_results *const *files, size_t nfiles)
+{
+	const char *blas = openblas_get_config ? openblas_get_config() : NULL;
+	mq_buf_str(b, "{\n  \"metriq_manifest\": 1,\n  \"script\": ");
+	str_or_null(b, m->script);
+	mq_buf_str(b, ",\n  \"name\": ");
+	str_or_null(b, m->name);
+	mq_buf_str(b, ",\n  \"command\": ");
+	str_or_null(b, m->command);
+	mq_buf_str(b, ",\n  \"params\": ");
+	mq_buf_str(b, m->params_json ? m->params_json : "null");
+	mq_buf_str(b, ",\n  \"set\": ");
+	mq_buf_str(b, m->set_json ? m->set_json : "{}");
+	mq_buf_printf(b, ",\n  \"seed\": \"%" PRIu64 "\",\n  \"threads\": %d,\n", m->seed, m->threads);
+	mq_buf_str(b, "  \"git\": {\"revision\": ");
+	str_or_null(b, m->git_rev);
+	mq_buf_printf(b, ", \"dirty\": %s},\n",
+	              m->git_dirty < 0 ? "null" : m->git_dirty ? "true" : "false");
+	mq_buf_str(b, "  \"machine\": {\"cpu\": ");
+	str_or_null(b, m->cpu);
+	mq_buf_printf(b, ", \"cores\": %ld},\n", m->cores);
+	mq_buf_str(b, "  \"libraries\": {\"lua\": ");
+	str_or_null(b, LUA_RELEASE);
+	mq_buf_str(b, ", \"gsl\": ");
+	str_or_null(b, gsl_version);
+	mq_buf_str(b, ", \"openblas\": ");
+	str_or_null(b, blas);
+	mq_buf_str(b, "},\n  \"start\": ");
+	str_or_null(b, m->start);
+	mq_buf_str(b, ",\n  \"end\": ");
+	str_or_null(b, m->end[0] ? m->end : NULL);
+	mq_buf_str(b, ",\n  \"resumed\": ");
+	mq_buf_str(b, m->resumed ? m->resumed : "[]");
+	mq_buf_str(b, ",\n  \"status\": ");
+	str_or_null(b, m->status);
+	mq_buf_str(b, ",\n  \"error\": ");
+	str_or_null(b, m->error);
+	mq_buf_str(b, ",\n  \"files\": [");
+	size_t listed = 0;
+	for (size_t i = 0; i < nfiles; i++) {
+		if (!files[i]->flushed)
+			continue; /* nothing on disk yet */
+		mq_buf_str(b, listed++ ? ",\n    {\"name\": " : "\n    {\"name\": ");
+		mq_buf_str(b, "\"");
+		mq_buf_str(b, files[i]->name); /* names are [A-Za-z0-9_.-] */
+		mq_buf_printf(b, ".csv\", \"bytes\": %zu, \"rows\": %zu}", files[i]->flushed,
+		              files[i]->rows);
+	}
+	mq_buf_str(b, listed ? "\n  ],\n" : "],\n");
+	mq_buf_printf(b, "  \"loose_rows\": %zu,\n  \"grids\": [", m->loose_rows);
+	for (size_t i = 0; i < m->ngrids; i++) {
+		const mq_grid *g = &m->grids[i];
+		mq_buf_str(b, i ? ",\n    {\"axes\": [" : "\n    {\"axes\": [");
+		for (size_t a = 0; a < g->naxes; a++) {
+			if (a)
+				mq_buf_str(b, ", ");
+			str_or_null(b, g->axes[a]);
+		}
+		mq_buf_str(b, "], \"cells\": [");
+		for (size_t c = 0; c < g->ncells; c++) {
+			const mq_cell *cl = &g->cells[c];
+			mq_buf_str(b, c ? ",\n      {\"cell\": " : "\n      {\"cell\": ");
+			str_or_null(b, cl->key);
+			mq_buf_printf(b, ", \"seed\": \"%" PRIu64 "\", \"status\": \"%s\"", cl->seed,
+			              cell_status[cl->status]);
+			if (cl->status == MQ_CELL_DONE || cl->status == MQ_CELL_FAILED)
+				mq_buf_printf(b, ", \"seconds\": %.6f", cl->seconds);
+			mq_buf_char(b, '}');
+		}
+		mq_buf_str(b, g->ncells ? "\n    ]}" : "]}");
+	}
+	mq_buf_str(b, m->ngrids ? "\n  ]\n}\n" : "]\n}\n");
+}
+
+mq_status mq_manifest_write(const mq_manifest *m, const char *dir,
+                            mq_results *const *files, size_t nfiles, char *err,
+                            size_t errlen)
+{
+	mq_buf b = MQ_BUF_INIT, tmp = MQ_BUF_INIT, dst = MQ_BUF_INIT;
+	mq_status s = MQ_OK;
+	render(&b, m, files, nfiles);
+	mq_buf_printf(&tmp, "%s/manifest.json.tmp", dir);
+	mq_buf_printf(&dst, "%s/manifest.json", dir);
+	if (!mq_buf_ok(&b) || !mq_buf_ok(&tmp) || !mq_buf_ok(&dst)) {
+		snprintf(err, errlen, "manifest: out of memory");
+		s = MQ_ENOMEM;
+		goto out;
+	}
+	FILE *f = fopen(tmp.p, "wb");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", tmp.p, strerror(errno));
+		s = MQ_EIO;
+		goto out;
+	}
+	size_t w = fwrite(b.p, 1, b.len, f);
+	int e = w == b.len ? 0 : errno ? errno : EIO;
+	if (fclose(f) && !e)
+		e = errno ? errno : EIO;
+	if (e) {
+		snprintf(err, errlen, "%s: %s", tmp.p, strerror(e));
+		remove(tmp.p);
+		s = MQ_EIO;
+	} else if (rename(tmp.p, dst.p)) {
+		snprintf(err, errlen, "rename %s: %s", tmp.p, strerror(errno));
+		remove(tmp.p);
+		s = MQ_EIO;
+	}
+out:
+	mq_buf_free(&b);
+	mq_buf_free(&tmp);
+	mq_buf_free(&dst);
+	return s;
+}
+
+void mq_manifest_free(mq_manifest *m)
+{
+	for (size_t i = 0; i < m->ngrids; i++) {
+		mq_grid *g = &m->grids[i];
+		for (size_t a = 0; a < g->naxes; a++)
+			free(g->axes[a]);
+		for (size_t c = 0; c < g->ncells; c++)
+			free(g->cells[c].key);
+		free(g->axes);
+		free(g->cells);
+	}
+	free(m->grids);
+	free(m->script);
+	free(m->name);
+	free(m->command);
+	free(m->params_json);
+	free(m->set_json);
+	free(m->resumed);
+	free(m->error);
+	memset(m, 0, sizeof *m);
+}

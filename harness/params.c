@@ -1,0 +1,235 @@
+/* params.c: --set values and metriq.params (see params.h). */
+#include "params.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <lauxlib.h>
+
+#include "buf.h"
+#include "json.h"
+#include "run.h"
+
+int mq_set_add(mq_setlist *l, const char *arg, char *err, size_t errlen)
+{
+	const char *eq = strchr(arg, '=');
+	if (!eq || eq == arg) {
+		snprintf(err, errlen, "--set '%s': expected key=value", arg);
+		return -1;
+	}
+	size_t klen = (size_t)(eq - arg);
+	for (size_t i = 0; i < l->n; i++) {
+		if (strlen(l->v[i].key) == klen && !memcmp(l->v[i].key, arg, klen)) {
+			char *v = malloc(strlen(eq + 1) + 1);
+			if (!v)
+				goto nomem;
+			strcpy(v, eq + 1);
+			free(l->v[i].value);
+			l->v[i].value = v;
+			return 0;
+		}
+	}
+	mq_set *v = realloc(l->v, (l->n + 1) * sizeof *v);
+	if (!v)
+		goto nomem;
+	l->v = v;
+	char *key = malloc(klen + 1), *val = malloc(strlen(eq + 1) + 1);
+	if (!key || !val) {
+		free(key);
+		free(val);
+		goto nomem;
+	}
+	memcpy(key, arg, klen);
+	key[klen] = 0;
+	strcpy(val, eq + 1);
+	l->v[l->n].key = key;
+	l->v[l->n].value = val;
+	l->n++;
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+void mq_set_free(mq_setlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].value);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int ieq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
+		if (x != *b)
+			return 0;
+	}
+	return *a == *b;
+}
+
+/* A number: Lua's own numeral syntax, plus the IEEE specials that Lua
+ * spells math.huge and 0/0. */
+static int push_number(lua_State *L, const char *s)
+{
+	if (ieq(s, "inf") || ieq(s, "+inf") || ieq(s, "infinity") || ieq(s, "+infinity"))
+		lua_pushnumber(L, (lua_Number)INFINITY);
+	else if (ieq(s, "-inf") || ieq(s, "-infinity"))
+		lua_pushnumber(L, -(lua_Number)INFINITY);
+	else if (ieq(s, "nan"))
+		lua_pushnumber(L, (lua_Number)NAN);
+	else
+		return lua_stringtonumber(L, s) != 0;
+	return 1;
+}
+
+static int push_boolean(lua_State *L, const char *s)
+{
+	if (ieq(s, "true") || ieq(s, "yes") || !strcmp(s, "1"))
+		lua_pushboolean(L, 1);
+	else if (ieq(s, "false") || ieq(s, "no") || !strcmp(s, "0"))
+		lua_pushboolean(L, 0);
+	else
+		return 0;
+	return 1;
+}
+
+/* A list item: a number or a boolean where it reads as one, else a string
+ * ("--set formats=int8,e4m3" and "--set nus=1,2,inf" both do what they say). */
+static void push_item(lua_State *L, const char *s, size_t n)
+{
+	lua_pushlstring(L, s, n);
+	const char *t = lua_tostring(L, -1);
+	if (push_number(L, t) || (!strcmp(t, "true") && (lua_pushboolean(L, 1), 1))
+	    || (!strcmp(t, "false") && (lua_pushboolean(L, 0), 1)))
+		lua_remove(L, -2);
+}
+
+int mq_param_push(lua_State *L, const char *text, int def, char *err, size_t errlen)
+{
+	switch (lua_type(L, def)) {
+	case LUA_TNUMBER:
+		if (push_number(L, text))
+			return 0;
+		snprintf(err, errlen, "expects a number, got '%s'", text);
+		return -1;
+	case LUA_TBOOLEAN:
+		if (push_boolean(L, text))
+			return 0;
+		snprintf(err, errlen, "expects true or false, got '%s'", text);
+		return -1;
+	case LUA_TSTRING:
+		lua_pushstring(L, text);
+		return 0;
+	case LUA_TTABLE: {
+		lua_newtable(L);
+		lua_Integer i = 0;
+		const char *p = text;
+		while (*text) {
+			const char *c = strchr(p, ',');
+			size_t n = c ? (size_t)(c - p) : strlen(p);
+			push_item(L, p, n);
+			lua_rawseti(L, -2, ++i);
+			if (!c)
+				break;
+			p = c + 1;
+		}
+		return 0;
+	}
+	default:
+		snprintf(err, errlen, "has a default of type %s (use a number, boolean, string or list)",
+		         luaL_typename(L, def));
+		return -1;
+	}
+}
+
+/* Keys of the declaration, sorted, comma-separated (for messages). */
+static void declared(lua_State *L, int t, mq_buf *b)
+{
+	lua_getglobal(L, "table");
+	lua_getfield(L, -1, "sort");
+	lua_newtable(L);
+	lua_Integer n = 0;
+	lua_pushnil(L);
+	while (lua_next(L, t)) {
+		lua_pop(L, 1);
+		lua_pushvalue(L, -1);
+		lua_rawseti(L, -3, ++n);
+	}
+	lua_pushvalue(L, -1);
+	lua_insert(L, -3); /* keep the list below sort's arguments */
+	lua_call(L, 1, 0);
+	for (lua_Integer i = 1; i <= n; i++) {
+		lua_rawgeti(L, -1, i);
+		if (i > 1)
+			mq_buf_str(b, ", ");
+		mq_buf_str(b, lua_tostring(L, -1));
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 2); /* list, table library */
+}
+
+int mq_lua_params(lua_State *L)
+{
+	mq_run *run = mq_run_get(L);
+	luaL_checktype(L, 1, LUA_TTABLE);
+	if (run->params_declared)
+		return luaL_error(L, "params declared twice");
+	/* check the declaration: string keys, values a --set can replace */
+	lua_pushnil(L);
+	while (lua_next(L, 1)) {
+		if (lua_type(L, -2) != LUA_TSTRING)
+			return luaL_argerror(L, 1, "parameter names must be strings");
+		int t = lua_type(L, -1);
+		if (t != LUA_TNUMBER && t != LUA_TBOOLEAN && t != LUA_TSTRING && t != LUA_TTABLE)
+			return luaL_argerror(L, 1, lua_pushfstring(L, "parameter '%s' has a default of type %s"
+			                     " (use a number, boolean, string or list)",
+			                     lua_tostring(L, -2), luaL_typename(L, -1)));
+		lua_pop(L, 1);
+	}
+	/* the result: a copy of the defaults with --set values in their place */
+	lua_newtable(L);
+	int out = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, 1)) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, out);
+	}
+	for (size_t i = 0; i < run->set.n; i++) {
+		const mq_set *s = &run->set.v[i];
+		lua_getfield(L, 1, s->key);
+		if (lua_isnil(L, -1)) {
+			mq_buf b = MQ_BUF_INIT;
+			declared(L, 1, &b);
+			lua_pushfstring(L, "--set %s: the script declares no parameter '%s' (declared: %s)",
+			                s->key, s->key, b.len ? b.p : "none");
+			mq_buf_free(&b);
+			return luaL_error(L, "%s", lua_tostring(L, -1));
+		}
+		char err[256];
+		if (mq_param_push(L, s->value, lua_gettop(L), err, sizeof err))
+			return luaL_error(L, "--set %s: parameter '%s' %s", s->key, s->key, err);
+		lua_setfield(L, out, s->key);
+		lua_pop(L, 1);
+	}
+	/* record the values in the manifest (and check them against it) */
+	mq_buf b = MQ_BUF_INIT;
+	const char *e = mq_json_lua(&b, L, out, -1);
+	if (e || !mq_buf_ok(&b)) {
+		mq_buf_free(&b);
+		return luaL_argerror(L, 1, e ? e : "out of memory");
+	}
+	free(run->man.params_json);
+	run->man.params_json = b.p; /* ownership passes to the manifest */
+	run->params_declared = 1;
+	if (mq_run_check_params(run))
+		return luaL_error(L, "%s", run->err);
+	lua_settop(L, out);
+	return 1;
+}

@@ -1,0 +1,278 @@
+/* results.c: CSV results files with atomic replacement (see results.h). */
+#include "results.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int mq_results_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 64 || name[0] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+		      || c == '_' || c == '.' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int mq_results_col_ok(const char *col)
+{
+	size_t n = strlen(col);
+	return n > 0 && n <= 128 && !strpbrk(col, ",\"\r\n");
+}
+
+static char *dupstr(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = 0;
+	}
+	return d;
+}
+
+mq_results *mq_results_new(const char *name)
+{
+	mq_results *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->name = dupstr(name, strlen(name));
+	if (!r->name) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void free_cols(mq_results *r)
+{
+	for (size_t i = 0; i < r->ncols; i++)
+		free(r->cols[i]);
+	free(r->cols);
+	r->cols = NULL;
+	r->ncols = 0;
+}
+
+void mq_results_free(mq_results *r)
+{
+	if (!r)
+		return;
+	free_cols(r);
+	mq_buf_free(&r->committed);
+	mq_buf_free(&r->pending);
+	free(r->name);
+	free(r);
+}
+
+static mq_status set_cols(mq_results *r, const char *const *cols, const size_t *lens, size_t n)
+{
+	r->cols = calloc(n ? n : 1, sizeof *r->cols);
+	if (!r->cols)
+		return MQ_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		r->cols[i] = dupstr(cols[i], lens ? lens[i] : strlen(cols[i]));
+		if (!r->cols[i]) {
+			r->ncols = i;
+			free_cols(r);
+			return MQ_ENOMEM;
+		}
+	}
+	r->ncols = n;
+	return MQ_OK;
+}
+
+mq_status mq_results_header(mq_results *r, const char *const *cols, size_t ncols)
+{
+	mq_status s = set_cols(r, cols, NULL, ncols);
+	if (s)
+		return s;
+	for (size_t i = 0; i < ncols; i++) {
+		if (i)
+			mq_buf_char(&r->committed, ',');
+		mq_buf_str(&r->committed, cols[i]);
+	}
+	mq_buf_char(&r->committed, '\n');
+	r->dirty = 1;
+	return mq_buf_ok(&r->committed) ? MQ_OK : MQ_ENOMEM;
+}
+
+long mq_results_col(const mq_results *r, const char *col, size_t len)
+{
+	for (size_t i = 0; i < r->ncols; i++)
+		if (strlen(r->cols[i]) == len && !memcmp(r->cols[i], col, len))
+			return (long)i;
+	return -1;
+}
+
+static void field(mq_buf *b, const char *s, size_t n)
+{
+	int quote = 0;
+	for (size_t i = 0; i < n && !quote; i++)
+		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+	if (!quote) {
+		mq_buf_add(b, s, n);
+		return;
+	}
+	mq_buf_char(b, '"');
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
+			mq_buf_char(b, '"');
+		mq_buf_char(b, s[i]);
+	}
+	mq_buf_char(b, '"');
+}
+
+void mq_results_row(mq_results *r, const char *const *fields, const size_t *lens)
+{
+	for (size_t i = 0; i < r->ncols; i++) {
+		if (i)
+			mq_buf_char(&r->pending, ',');
+		if (fields[i])
+			field(&r->pending, fields[i], lens[i]);
+	}
+	mq_buf_char(&r->pending, '\n');
+	r->pending_rows++;
+}
+
+void mq_results_commit(mq_results *r)
+{
+	if (!r->pending_rows)
+		return;
+	mq_buf_add(&r->committed, r->pending.p, r->pending.len);
+	mq_buf_truncate(&r->pending, 0);
+	r->rows += r->pending_rows;
+	r->pending_rows = 0;
+	r->dirty = 1;
+}
+
+void mq_results_discard(mq_results *r)
+{
+	mq_buf_truncate(&r->pending, 0);
+	r->pending_rows = 0;
+}
+
+static char *path(const char *dir, const char *name, const char *ext)
+{
+	size_t n = strlen(dir) + strlen(name) + strlen(ext) + 2;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s%s", dir, name, ext);
+	return p;
+}
+
+mq_status mq_results_flush(mq_results *r, const char *dir, char *err, size_t errlen)
+{
+	if (!r->dirty)
+		return MQ_OK;
+	if (!mq_buf_ok(&r->committed) || !mq_buf_ok(&r->pending)) {
+		snprintf(err, errlen, "%s.csv: out of memory", r->name);
+		return MQ_ENOMEM;
+	}
+	char *tmp = path(dir, r->name, ".csv.tmp"), *dst = path(dir, r->name, ".csv");
+	mq_status s = MQ_OK;
+	FILE *f = tmp && dst ? fopen(tmp, "wb") : NULL;
+	if (!tmp || !dst) {
+		snprintf(err, errlen, "out of memory");
+		s = MQ_ENOMEM;
+	} else if (!f) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		s = MQ_EIO;
+	} else {
+		size_t w = fwrite(r->committed.p, 1, r->committed.len, f);
+		int e = w == r->committed.len ? 0 : errno;
+		if (fclose(f) && !e)
+			e = errno ? errno : EIO;
+		if (w != r->committed.len && !e)
+			e = EIO;
+		if (e) {
+			snprintf(err, errlen, "%s: %s", tmp, strerror(e));
+			remove(tmp);
+			s = MQ_EIO;
+		} else if (rename(tmp, dst)) {
+			snprintf(err, errlen, "rename %s: %s", tmp, strerror(errno));
+			remove(tmp);
+			s = MQ_EIO;
+		} else {
+			r->flushed = r->committed.len;
+			r->dirty = 0;
+		}
+	}
+	free(tmp);
+	free(dst);
+	return s;
+}
+
+mq_status mq_results_load(mq_results *r, const char *dir, size_t bytes, size_t rows,
+                          char *err, size_t errlen)
+{
+	char *p = path(dir, r->name, ".csv");
+	if (!p)
+		return MQ_ENOMEM;
+	FILE *f = fopen(p, "rb");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", p, strerror(errno));
+		free(p);
+		return MQ_EIO;
+	}
+	mq_buf_truncate(&r->committed, 0);
+	char chunk[65536];
+	size_t left = bytes;
+	while (left) {
+		size_t want = left < sizeof chunk ? left : sizeof chunk;
+		size_t got = fread(chunk, 1, want, f);
+		mq_buf_add(&r->committed, chunk, got);
+		left -= got;
+		if (got < want)
+			break;
+	}
+	fclose(f);
+	if (left) {
+		snprintf(err, errlen, "%s is shorter (%zu bytes) than the manifest records (%zu)",
+		         p, bytes - left, bytes);
+		free(p);
+		return MQ_EIO;
+	}
+	free(p);
+	if (!mq_buf_ok(&r->committed))
+		return MQ_ENOMEM;
+	/* the header: the first line, split on commas (names hold none) */
+	const char *s = r->committed.p, *nl = s ? memchr(s, '\n', r->committed.len) : NULL;
+	if (!nl) {
+		snprintf(err, errlen, "%s.csv has no header line", r->name);
+		return MQ_EIO;
+	}
+	size_t n = 1;
+	for (const char *q = s; q < nl; q++)
+		n += *q == ',';
+	const char **cols = malloc(n * sizeof *cols);
+	size_t *lens = malloc(n * sizeof *lens);
+	if (!cols || !lens) {
+		free(cols);
+		free(lens);
+		return MQ_ENOMEM;
+	}
+	size_t i = 0;
+	for (const char *q = s;; q++) {
+		if (q == nl || *q == ',') {
+			cols[i] = s;
+			lens[i] = (size_t)(q - s);
+			i++;
+			s = q + 1;
+			if (q == nl)
+				break;
+		}
+	}
+	free_cols(r);
+	mq_status st = set_cols(r, cols, lens, n);
+	free(cols);
+	free(lens);
+	r->rows = rows;
+	/* the file may hold uncommitted rows past `bytes`: rewrite it */
+	r->dirty = 1;
+	return st;
+}
