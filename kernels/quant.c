@@ -19,6 +19,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "qkern.h"
 #include "rng.h"
 
 #define F32_INF 0x7f800000u
@@ -316,6 +317,14 @@ mq_status mq_quantize_run(const mq_qspec *q, const float *x, size_t n,
 	int sr = q->rnd.mode == MQ_SR;
 	if (!sr)
 		memset(rb, 0, sizeof rb);
+	/* Float and INT formats run on the vectorized kernel; E8M0 (a scale
+	 * format, rarely an array) on the scalar path. */
+	mq_qkern_fn kern = NULL;
+	mq_qkern_params kp;
+	if (q->fmt.kind != MQ_KIND_E8M0) {
+		kern = mq_qkern_select(NULL);
+		mq_qkern_prepare(q, &kp);
+	}
 	/* Chunks end at scale boundaries too, so the inner loop sees one scale
 	 * and no division. */
 	for (size_t i0 = 0; i0 < n;) {
@@ -326,16 +335,20 @@ mq_status mq_quantize_run(const mq_qspec *q, const float *x, size_t n,
 			mq_rand32_fill(q->seed, index0 + i0, rb, len);
 		const float *xs = x + i0;
 		float *ys = y ? y + i0 : NULL;
-		for (size_t j = 0; j < len; j++) {
-			uint32_t c;
-			float v = quant_one(q, xs[j] / sc, rb[j], &st, &c);
-			if (ys)
-				ys[j] = v * sc;
-			if (codes) {
-				if (wide)
-					((uint16_t *)codes)[i0 + j] = (uint16_t)c;
-				else
-					((uint8_t *)codes)[i0 + j] = (uint8_t)c;
+		uint8_t *c8 = codes && !wide ? (uint8_t *)codes + i0 : NULL;
+		uint16_t *c16 = codes && wide ? (uint16_t *)codes + i0 : NULL;
+		if (kern) {
+			kern(&kp, xs, len, sc, rb, ys, c8, c16, &st);
+		} else {
+			for (size_t j = 0; j < len; j++) {
+				uint32_t c;
+				float v = quant_one(q, xs[j] / sc, rb[j], &st, &c);
+				if (ys)
+					ys[j] = v * sc;
+				if (c8)
+					c8[j] = (uint8_t)c;
+				if (c16)
+					c16[j] = (uint16_t)c;
 			}
 		}
 		i0 += len;

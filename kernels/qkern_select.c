@@ -1,0 +1,117 @@
+/* qkern_select.c: constants of a quantizer for the kernels, and the choice
+ * of kernel by CPU features. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "qkern.h"
+
+static uint32_t fbits(float x)
+{
+	uint32_t u;
+	memcpy(&u, &x, 4);
+	return u;
+}
+
+void mq_qkern_prepare(const mq_qspec *q, mq_qkern_params *p)
+{
+	const mq_format *f = &q->fmt;
+	memset(p, 0, sizeof *p);
+	p->mode = q->rnd.mode;
+	int k = q->rnd.mode == MQ_SR ? q->rnd.sr_bits : 32;
+	p->kmask = k >= 32 ? 0xffffffffu : ~((1u << (32 - k)) - 1u);
+	p->emin = f->emin;
+	p->m = f->mbits;
+	p->shift0 = 23 - f->mbits;
+	p->maxcode = f->maxcode;
+	p->mmask = (1u << f->mbits) - 1u;
+	int ovf_exp = f->emax + 1 + 127;
+	p->ovf_bits = ovf_exp < 255 ? (uint32_t)ovf_exp << 23 : 0x7f800000u;
+	p->max_bits = fbits(f->max);
+	p->minsub_bits = q->unf == MQ_UNF_FLUSH ? fbits(f->min_subnormal) : 0u;
+	uint32_t ieee_mag = f->has_inf ? f->infcode : f->nancode;
+	uint32_t ieee_val = f->has_inf ? 0x7f800000u : 0x7fc00000u;
+	uint32_t max_val = fbits(f->max);
+	if (q->ovf == MQ_OVF_SATURATE) {
+		p->ovf_mag = p->ovf_mag_inf = f->maxcode;
+		p->ovf_val = p->ovf_val_inf = max_val;
+	} else {
+		int rtz = q->rnd.mode == MQ_RTZ; /* finite overflow stays at max */
+		p->ovf_mag = rtz ? f->maxcode : ieee_mag;
+		p->ovf_val = rtz ? max_val : ieee_val;
+		p->ovf_mag_inf = ieee_mag;
+		p->ovf_val_inf = ieee_val;
+	}
+	p->nan_code = f->has_nan ? f->nancode : 0u;
+	p->nan_mask = f->has_nan ? 0xffffffffu : 0u;
+	p->sign_shift = (uint32_t)(32 - f->bits);
+	p->is_int = f->kind == MQ_KIND_INT;
+	p->int_mask = f->bits >= 32 ? 0xffffffffu : (1u << f->bits) - 1u;
+	p->subq = f->min_subnormal;
+}
+
+static const struct {
+	const char *name;
+	mq_qkern_fn fn;
+	const char *feature; /* for __builtin_cpu_supports; NULL: always */
+} paths[] = {
+#ifdef MQ_HAVE_AVX512
+	{"avx512", mq_qkern_avx512, "avx512bw"},
+#endif
+#ifdef MQ_HAVE_AVX2
+	{"avx2", mq_qkern_avx2, "avx2"},
+#endif
+	{"generic", mq_qkern_generic, NULL},
+};
+#define NPATHS (sizeof paths / sizeof paths[0])
+
+static int supported(size_t i)
+{
+	if (!paths[i].feature)
+		return 1;
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+	__builtin_cpu_init();
+	if (!strcmp(paths[i].feature, "avx512bw"))
+		return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+		       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+	if (!strcmp(paths[i].feature, "avx2"))
+		return __builtin_cpu_supports("avx2");
+#endif
+	return 0;
+}
+
+/* -1: not chosen yet.  Written once per force/first use; a race between
+ * threads on first use writes the same value. */
+static int chosen = -1;
+
+mq_status mq_qkern_force(const char *name)
+{
+	if (!name) {
+		chosen = -1;
+		return MQ_OK;
+	}
+	for (size_t i = 0; i < NPATHS; i++)
+		if (!strcmp(name, paths[i].name)) {
+			if (!supported(i))
+				return MQ_EOPTION;
+			chosen = (int)i;
+			return MQ_OK;
+		}
+	return MQ_EOPTION;
+}
+
+mq_qkern_fn mq_qkern_select(const char **name)
+{
+	if (chosen < 0) {
+		const char *env = getenv("METRIQ_ISA");
+		if (!env || mq_qkern_force(env) != MQ_OK) {
+			for (size_t i = 0; i < NPATHS; i++)
+				if (supported(i)) {
+					chosen = (int)i;
+					break;
+				}
+		}
+	}
+	if (name)
+		*name = paths[chosen].name;
+	return paths[chosen].fn;
+}

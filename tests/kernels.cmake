@@ -1,0 +1,7 @@
+add_executable(test_paths tests/test_paths.c)
+target_link_libraries(test_paths PRIVATE mqkernels)
+if(METRIQ_SANITIZE)
+  add_test(NAME kernel_paths COMMAND test_paths 65537)
+else()
+  add_test(NAME kernel_paths COMMAND test_paths 4099)
+endif()
