@@ -1,0 +1,45 @@
+# Fig. 4: mean backward error of the quantized matmul Q(L, R) against the
+# Student-t tail parameter nu, one panel per granularity, one curve per
+# format (colour) and rounding (solid: rtne, dashed: sr), log y.
+# Usage: gnuplot -e "data='DIR/fig4_backward_error.csv'; out='DIR/fig4.png'" plots/fig4.gp
+# Optional: stat='be_mean' (or be_median, be_p99, be_max), grans, formats,
+# roundings (space separated).  Columns are found by name in the header.
+if (!exists("data")) data = 'results/paper/fig4_backward_error.csv'
+if (!exists("out")) out = 'fig4.png'
+if (!exists("stat")) stat = 'be_mean'
+if (!exists("grans")) grans = 'tensor channel block:32'
+if (!exists("formats")) formats = 'int8 e4m3 e5m2'
+if (!exists("roundings")) roundings = 'rtne sr'
+npanel = words(grans)
+pretty(s) = s eq 'be_mean' ? 'mean' : s eq 'be_median' ? 'median' : s eq 'be_p99' ? '99th percentile' : s eq 'be_max' ? 'maximum' : s
+if (out[strlen(out)-3:] eq '.svg') {
+    set terminal svg size 420*npanel+120,520 dynamic font 'Sans,12'
+} else {
+    set terminal pngcairo size 520*npanel+120,620 font 'Sans,12'
+}
+set output out
+set datafile separator ','
+set datafile columnheaders
+colors = '#1f77b4 #d62728 #2ca02c #9467bd #ff7f0e #8c564b'
+# nu = inf (the normal distribution) is drawn at nu_inf, labelled with the infinity sign
+nu_inf = 300.0
+nux(s) = (s eq 'inf' || s eq 'Inf') ? nu_inf : real(s)
+set logscale xy
+set xrange [0.8:nu_inf*1.4]
+set xtics ('1' 1, '2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '∞' nu_inf)
+set format y '10^{%L}'
+set grid xtics ytics lc rgb '#dddddd'
+set xlabel 'Student-t ν (heavier tails to the left)'
+set key top right box opaque font ',10'
+set multiplot layout 1, npanel title sprintf('Backward error |LR - Q(L,R)| / (|L||R|), %s over elements, Student-t inputs', pretty(stat))
+do for [g = 1:npanel] {
+    gran = word(grans, g)
+    set title gran
+    if (g == 1) { set ylabel sprintf('%s backward error', pretty(stat)) } else { unset ylabel }
+    plot for [i = 1:words(formats)] for [j = 1:words(roundings)] data \
+        using ((strcol('format') eq word(formats, i) && strcol('granularity') eq gran && \
+                strcol('rounding') eq word(roundings, j)) ? nux(strcol('nu')) : NaN):(column(stat)) \
+        with linespoints lw 1.6 pt 7 ps 0.6 dt j lc rgb word(colors, i) \
+        title sprintf('%s %s', word(formats, i), word(roundings, j))
+}
+unset multiplot
