@@ -13,6 +13,7 @@ if (out[strlen(out)-3:] eq '.svg') {
 }
 set output out
 set datafile separator ','
+set datafile columnheaders
 set key top right box opaque
 set logscale xy
 set format x '10^{%L}'
@@ -25,6 +26,6 @@ set title sprintf('Relative error profile of 8-bit formats (%s, unit scale)', ro
 colors = '#1f77b4 #d62728 #2ca02c #9467bd #ff7f0e #8c564b'
 # rows with zero error (exactly representable values) cannot be shown on a
 # log axis and are skipped; the envelope of the rest is the error profile
-plot for [i=1:words(formats)] data skip 1 \
-    using ((strcol(1) eq word(formats, i) && strcol(2) eq rounding && $4 > 0) ? $3 : NaN):4 \
+plot for [i=1:words(formats)] data \
+    using ((strcol('format') eq word(formats, i) && strcol('rounding') eq rounding && column('rel_error') > 0) ? column('value') : NaN):(column('rel_error')) \
     with lines lw 1.6 lc rgb word(colors, i) title word(formats, i)
