@@ -1,0 +1,725 @@
+/* qgemm.c: reference and quantized matrix products (see qgemm.h).
+ *
+ * Q(L, R) in three steps: quantize each operand (codes + scales, scale.h),
+ * decode the codes without their scales (a, b: values of the format, exact
+ * in float32), then sum products over k and descale per segment of K.
+ * A segment is a stretch of K on which both operands' scales are
+ * constant: all of K for tensor/channel/fine, the blocks of block:B, and
+ * the intersections of two block grids when both operands are blocked.
+ *
+ * Exact sums.  Every value of a supported format is an integer multiple of
+ * its smallest subnormal u (a power of two), the "image" a/u being below
+ * 2^32.  A sum of products is then the integer sum of image products
+ * times uL*uR, which int64 holds exactly (see narrow/wide below) and which
+ * is rounded once to double at the end.  The BLAS path rests on the same
+ * fact: if every partial sum, in any order, is an integer multiple of
+ * some uL'*uR' below 2^53 (2^24) times it, a dgemm (sgemm) cannot round.
+ */
+#include "qgemm.h"
+
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cblas.h>
+
+mq_status mq_accum_parse(const char *name, mq_accum *a)
+{
+	if (name && !strcmp(name, "exact")) *a = MQ_ACCUM_EXACT;
+	else if (name && !strcmp(name, "fp32")) *a = MQ_ACCUM_FP32;
+	else return MQ_EOPTION;
+	return MQ_OK;
+}
+
+const char *mq_accum_name(mq_accum a)
+{
+	switch (a) {
+	case MQ_ACCUM_EXACT: return "exact";
+	case MQ_ACCUM_FP32: return "fp32";
+	}
+	return "?";
+}
+
+mq_status mq_qoperand_init(mq_qoperand *o, const char *format,
+                           const char *rounding, const char *gran)
+{
+	memset(o, 0, sizeof *o);
+	mq_status s = mq_qspec_init(&o->q, format, rounding);
+	if (s != MQ_OK)
+		return s;
+	o->mode = MQ_SCALE_FP32;
+	return mq_gran_parse(gran, &o->gran);
+}
+
+/* ---- shapes and helpers ---- */
+
+static int all_finite(const float *x, size_t n)
+{
+	int bad = 0;
+	for (size_t i = 0; i < n; i++)
+		bad |= !isfinite(x[i]);
+	return !bad;
+}
+
+/* M*K, K*N and M*N elements of 8 bytes each must be addressable, and the
+ * BLAS takes int dimensions. */
+static mq_status check_shape(size_t M, size_t K, size_t N)
+{
+	if (M == 0 || K == 0 || N == 0)
+		return MQ_ESHAPE;
+	size_t lim = SIZE_MAX / 8;
+	if (M > lim / K || K > lim / N || M > lim / N)
+		return MQ_ESHAPE;
+	if (M > INT_MAX || K > INT_MAX || N > INT_MAX)
+		return MQ_ESHAPE;
+	return MQ_OK;
+}
+
+/* C (M x N, double) = op(L) . op(R) with op the identity or |.|. */
+static mq_status dgemm_of(size_t M, size_t K, size_t N, const float *L,
+                          const float *R, double *C, int absval)
+{
+	mq_status s = check_shape(M, K, N);
+	if (s != MQ_OK)
+		return s;
+	if (!L || !R || !C)
+		return MQ_EOPTION;
+	if (!all_finite(L, M * K) || !all_finite(R, K * N))
+		return MQ_ENONFINITE;
+	double *Ld = malloc((M * K + K * N) * sizeof *Ld);
+	if (!Ld)
+		return MQ_ENOMEM;
+	double *Rd = Ld + M * K;
+	if (absval) {
+		for (size_t i = 0; i < M * K; i++) Ld[i] = fabs((double)L[i]);
+		for (size_t i = 0; i < K * N; i++) Rd[i] = fabs((double)R[i]);
+	} else {
+		for (size_t i = 0; i < M * K; i++) Ld[i] = L[i];
+		for (size_t i = 0; i < K * N; i++) Rd[i] = R[i];
+	}
+	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K,
+	            1.0, Ld, (int)K, Rd, (int)N, 0.0, C, (int)N);
+	free(Ld);
+	return MQ_OK;
+}
+
+mq_status mq_matmul_ref(size_t M, size_t K, size_t N, const float *L,
+                        const float *R, double *C)
+{
+	return dgemm_of(M, K, N, L, R, C, 0);
+}
+
+mq_status mq_matmul_absref(size_t M, size_t K, size_t N, const float *L,
+                           const float *R, double *A)
+{
+	return dgemm_of(M, K, N, L, R, A, 1);
+}
+
+mq_status mq_matmul_ref_f32(size_t M, size_t K, size_t N, const float *L,
+                            const float *R, float *C)
+{
+	mq_status s = check_shape(M, K, N);
+	if (s != MQ_OK)
+		return s;
+	double *Cd = malloc(M * N * sizeof *Cd);
+	if (!Cd)
+		return MQ_ENOMEM;
+	s = dgemm_of(M, K, N, L, R, Cd, 0);
+	if (s == MQ_OK)
+		for (size_t i = 0; i < M * N; i++)
+			C[i] = (float)Cd[i];
+	free(Cd);
+	return s;
+}
+
+/* ---- the quantized product ---- */
+
+/* Formats whose values are all multiples of min_subnormal with images
+ * below 2^32 (every format of <= 8 bits, INT-n to int16, but not fp16,
+ * bf16 or e8m0).  max/min_subnormal is a float32 quotient of two exact
+ * values; the comparison is exact. */
+static int exact_ok(const mq_format *f)
+{
+	if (f->kind == MQ_KIND_E8M0)
+		return 0;
+	return (double)f->max / (double)f->min_subnormal < 4294967296.0;
+}
+
+/* One quantized operand: decoded values and scales, and where the scale
+ * of element (row or column i, segment s) lives:
+ *   scale = sc[i * istride + blk[s] * bstride]. */
+typedef struct {
+	float *v;           /* decoded values, unscaled (M*K or K*N) */
+	float *sc;          /* scales */
+	size_t istride, bstride;
+	size_t block;       /* block length along K, or 0 */
+	double u;           /* smallest subnormal of the format (power of 2) */
+	int32_t *hi, *lo;   /* EXACT reference: images or their 16-bit halves */
+	unsigned char *bad; /* rows (L) / columns (R) holding inf or NaN */
+	int anybad;
+} operand;
+
+typedef struct {
+	size_t M, K, N;
+	mq_accum acc;
+	operand l, r;
+	size_t nseg;
+	size_t *seg;        /* seg[0] = 0 < ... < seg[nseg] = K */
+	size_t *lblk, *rblk;/* block index of each segment for L and R */
+	int wide;           /* EXACT: images split in 16-bit halves */
+	float *Cf;          /* output, one of the two */
+	double *Cd;
+} job;
+
+static void operand_free(operand *o)
+{
+	free(o->v);
+	free(o->sc);
+	free(o->hi);
+	free(o->lo);
+	free(o->bad);
+}
+
+/* Quantize x (rows x cols, the layout of `op`) and decode it unscaled. */
+static mq_status operand_make(operand *o, const mq_qoperand *spec, mq_operand op,
+                              size_t rows, size_t cols, const float *x,
+                              mq_qstats *stats)
+{
+	memset(o, 0, sizeof *o);
+	mq_layout lay;
+	mq_status s = mq_layout_matrix(&lay, rows, cols, op);
+	if (s != MQ_OK)
+		return s;
+	size_t ns = mq_scale_count(&lay, &spec->gran);
+	if (ns == 0)
+		return MQ_EGRAN;
+	size_t n = rows * cols;
+	int wide = spec->q.fmt.bits > 8;
+	void *codes = malloc(n * (wide ? 2 : 1));
+	o->v = malloc(n * sizeof *o->v);
+	o->sc = malloc(ns * sizeof *o->sc);
+	if (!codes || !o->v || !o->sc) {
+		free(codes);
+		return MQ_ENOMEM;
+	}
+	s = mq_quantize_tensor(&spec->q, &lay, &spec->gran, spec->mode, x, NULL,
+	                       codes, o->sc, stats);
+	if (s == MQ_OK)
+		s = mq_decode(&spec->q.fmt, codes, n, 1.0f, o->v);
+	free(codes);
+	if (s != MQ_OK)
+		return s;
+	/* Where the scales are (scale.h numbers groups row-major over the
+	 * scaled axes, the block index of K last for an LHS, first for an
+	 * RHS; a block of B >= K is one block). */
+	size_t K = op == MQ_LHS ? cols : rows, free_n = op == MQ_LHS ? rows : cols;
+	size_t nblk = 1;
+	switch (spec->gran.kind) {
+	case MQ_GRAN_TENSOR:
+		o->istride = 0, o->bstride = 0;
+		break;
+	case MQ_GRAN_CHANNEL:
+	case MQ_GRAN_FINE:
+		o->istride = 1, o->bstride = 0;
+		break;
+	case MQ_GRAN_BLOCK:
+		o->block = spec->gran.block < K ? spec->gran.block : K;
+		nblk = (K - 1) / o->block + 1;
+		if (op == MQ_LHS)
+			o->istride = nblk, o->bstride = 1;
+		else
+			o->istride = 1, o->bstride = free_n;
+		break;
+	}
+	o->u = spec->q.fmt.min_subnormal;
+	/* Non-finite decoded values (MQ_OVF_IEEE): mark their row (L) or
+	 * column (R). */
+	size_t nb = op == MQ_LHS ? rows : cols;
+	for (size_t i = 0; i < n; i++)
+		o->anybad |= !isfinite(o->v[i]);
+	if (o->anybad) {
+		o->bad = calloc(nb, 1);
+		if (!o->bad)
+			return MQ_ENOMEM;
+		for (size_t i = 0; i < n; i++)
+			if (!isfinite(o->v[i]))
+				o->bad[op == MQ_LHS ? i / cols : i % cols] = 1;
+	}
+	return MQ_OK;
+}
+
+/* Integer images for the EXACT loops: narrow, v/u in one int32 (|image| <
+ * 2^31); wide, image = hi * 2^16 + lo with 0 <= lo < 2^16, |hi| <= 2^16.
+ * Non-finite values get image 0 (their outputs are recomputed). */
+static mq_status operand_images(operand *o, size_t n, int wide)
+{
+	o->hi = malloc(n * sizeof *o->hi);
+	if (wide)
+		o->lo = malloc(n * sizeof *o->lo);
+	if (!o->hi || (wide && !o->lo))
+		return MQ_ENOMEM;
+	double inv = 1.0 / o->u; /* a power of two: the product is exact */
+	for (size_t i = 0; i < n; i++) {
+		double v = isfinite(o->v[i]) ? (double)o->v[i] * inv : 0.0;
+		int64_t im = (int64_t)v;
+		if (wide) {
+			int64_t lo = im & 0xffff; /* two's complement: im - lo is a multiple of 2^16 */
+			o->hi[i] = (int32_t)((im - lo) / 65536);
+			o->lo[i] = (int32_t)lo;
+		} else {
+			o->hi[i] = (int32_t)im;
+		}
+	}
+	return MQ_OK;
+}
+
+/* floor(x / 2^16) without relying on >> of a negative number. */
+static int64_t fdiv16(int64_t x)
+{
+	return x >= 0 ? x / 65536 : -((-x + 65535) / 65536);
+}
+
+/* hh*2^32 + (hl + lh)*2^16 + ll, rounded once to double.  |hh| <= 2^62 and
+ * the others below 2^63 in magnitude (K <= 2^30). */
+static double wide_to_double(int64_t hh, int64_t hl, int64_t lh, int64_t ll)
+{
+	int64_t c0 = fdiv16(ll), c1 = fdiv16(hl), c2 = fdiv16(lh);
+	ll -= c0 * 65536;                       /* [0, 2^16) */
+	int64_t mid = (hl - c1 * 65536) + (lh - c2 * 65536) + c0; /* |.| < 2^48 */
+	int64_t c3 = fdiv16(mid);
+	mid -= c3 * 65536;                      /* [0, 2^16) */
+	int64_t H = hh + c1 + c2 + c3;          /* |H| < 2^62 + 2^49 */
+	int64_t lo32 = mid * 65536 + ll;        /* [0, 2^32) */
+	/* T = H * 2^32 + lo32.  (double)H may round; its error r is small and
+	 * r * 2^32 + lo32 < 2^43 is exact in double, as is hd * 2^32: one
+	 * addition of two exact doubles rounds T once, to nearest. */
+	double hd = (double)H;
+	int64_t r = H - (int64_t)hd;
+	return hd * 4294967296.0 + (double)(r * 4294967296 + lo32);
+}
+
+static inline float lscale(const job *jb, size_t i, size_t s)
+{
+	return jb->l.sc[i * jb->l.istride + jb->lblk[s] * jb->l.bstride];
+}
+
+static inline float rscale(const job *jb, size_t s, size_t j)
+{
+	return jb->r.sc[j * jb->r.istride + jb->rblk[s] * jb->r.bstride];
+}
+
+/* Per-thread scratch: N accumulators of each kind and a double row. */
+typedef struct {
+	int64_t *acc[4];
+	float *accf;
+	double *row;
+} scratch;
+
+/* EXACT, one row i into row[0..N): plain loops on integer images. */
+static void row_exact(const job *jb, size_t i, scratch *w)
+{
+	size_t K = jb->K, N = jb->N;
+	double *row = w->row;
+	const double uu = jb->l.u * jb->r.u; /* powers of two: exact */
+	for (size_t s = 0; s < jb->nseg; s++) {
+		size_t k0 = jb->seg[s], k1 = jb->seg[s + 1];
+		double sl = lscale(jb, i, s);
+		if (!jb->wide) {
+			int64_t *acc = w->acc[0];
+			for (size_t j = 0; j < N; j++)
+				acc[j] = 0;
+			for (size_t k = k0; k < k1; k++) {
+				int64_t a = jb->l.hi[i * K + k];
+				const int32_t *b = jb->r.hi + k * N;
+				for (size_t j = 0; j < N; j++)
+					acc[j] += a * b[j];
+			}
+			for (size_t j = 0; j < N; j++) {
+				/* The integer sum is exact (|.| < 2^62); converting it
+				 * to double is the one rounding. */
+				double S = (double)acc[j] * uu;
+				double d = S * (sl * (double)rscale(jb, s, j));
+				row[j] = s == 0 ? d : row[j] + d;
+			}
+		} else {
+			int64_t *hh = w->acc[0], *hl = w->acc[1], *lh = w->acc[2], *ll = w->acc[3];
+			for (size_t j = 0; j < N; j++)
+				hh[j] = hl[j] = lh[j] = ll[j] = 0;
+			for (size_t k = k0; k < k1; k++) {
+				int64_t ah = jb->l.hi[i * K + k], al = jb->l.lo[i * K + k];
+				const int32_t *bh = jb->r.hi + k * N, *bl = jb->r.lo + k * N;
+				for (size_t j = 0; j < N; j++) {
+					hh[j] += ah * bh[j];
+					hl[j] += ah * bl[j];
+					lh[j] += al * bh[j];
+					ll[j] += al * bl[j];
+				}
+			}
+			for (size_t j = 0; j < N; j++) {
+				double S = wide_to_double(hh[j], hl[j], lh[j], ll[j]) * uu;
+				double d = S * (sl * (double)rscale(jb, s, j));
+				row[j] = s == 0 ? d : row[j] + d;
+			}
+		}
+	}
+}
+
+/* EXACT for an output whose operands hold inf or NaN: the IEEE answer,
+ * products and sums in double in k order (exactness is moot there). */
+static double elem_exact_ieee(const job *jb, size_t i, size_t j)
+{
+	size_t K = jb->K, N = jb->N;
+	double c = 0.0;
+	for (size_t s = 0; s < jb->nseg; s++) {
+		double S = 0.0;
+		for (size_t k = jb->seg[s]; k < jb->seg[s + 1]; k++)
+			S += (double)jb->l.v[i * K + k] * (double)jb->r.v[k * N + j];
+		double d = S * ((double)lscale(jb, i, s) * (double)rscale(jb, s, j));
+		c = s == 0 ? d : c + d;
+	}
+	return c;
+}
+
+/* FP32, one row i: float products and sums in k order, float descale. */
+static void row_fp32(const job *jb, size_t i, scratch *w)
+{
+	size_t K = jb->K, N = jb->N;
+	float *acc = w->accf;
+	double *row = w->row;
+	for (size_t s = 0; s < jb->nseg; s++) {
+		size_t k0 = jb->seg[s], k1 = jb->seg[s + 1];
+		for (size_t j = 0; j < N; j++)
+			acc[j] = 0.0f;
+		/* Vectorized over j, each acc[j] still sums in k order. */
+		for (size_t k = k0; k < k1; k++) {
+			float a = jb->l.v[i * K + k];
+			const float *b = jb->r.v + k * N;
+			for (size_t j = 0; j < N; j++)
+				acc[j] += a * b[j];
+		}
+		float sl = lscale(jb, i, s);
+		for (size_t j = 0; j < N; j++) {
+			float d = acc[j] * (sl * rscale(jb, s, j));
+			row[j] = s == 0 ? d : (double)((float)row[j] + d);
+		}
+	}
+}
+
+static void row_out(const job *jb, size_t i, const double *row)
+{
+	size_t N = jb->N;
+	if (jb->Cf)
+		for (size_t j = 0; j < N; j++)
+			jb->Cf[i * N + j] = (float)row[j];
+	else
+		memcpy(jb->Cd + i * N, row, N * sizeof *row);
+}
+
+typedef struct {
+	const job *jb;
+	size_t r0, r1;
+	mq_status st;
+	pthread_t tid;
+} task;
+
+static void *run_rows(void *arg)
+{
+	task *t = arg;
+	const job *jb = t->jb;
+	size_t N = jb->N;
+	scratch w = {{NULL}, NULL, NULL};
+	int nacc = jb->acc == MQ_ACCUM_EXACT ? (jb->wide ? 4 : 1) : 0;
+	int ok = 1;
+	for (int a = 0; a < nacc; a++)
+		ok &= (w.acc[a] = malloc(N * sizeof(int64_t))) != NULL;
+	if (jb->acc == MQ_ACCUM_FP32)
+		ok &= (w.accf = malloc(N * sizeof(float))) != NULL;
+	ok &= (w.row = malloc(N * sizeof(double))) != NULL;
+	if (!ok) {
+		t->st = MQ_ENOMEM;
+	} else {
+		for (size_t i = t->r0; i < t->r1; i++) {
+			if (jb->acc == MQ_ACCUM_FP32) {
+				/* float arithmetic carries inf and NaN by itself */
+				row_fp32(jb, i, &w);
+			} else {
+				row_exact(jb, i, &w);
+				int rb = jb->l.anybad && jb->l.bad[i];
+				if (rb || jb->r.anybad)
+					for (size_t j = 0; j < N; j++)
+						if (rb || jb->r.bad[j])
+							w.row[j] = elem_exact_ieee(jb, i, j);
+			}
+			row_out(jb, i, w.row);
+		}
+		t->st = MQ_OK;
+	}
+	for (int a = 0; a < 4; a++)
+		free(w.acc[a]);
+	free(w.accf);
+	free(w.row);
+	return NULL;
+}
+
+static mq_status run_threads(const job *jb, int nthreads)
+{
+	size_t T = nthreads < 1 ? 1 : (size_t)nthreads;
+	if (T > jb->M)
+		T = jb->M;
+	task *ts = calloc(T, sizeof *ts);
+	if (!ts)
+		return MQ_ENOMEM;
+	for (size_t t = 0; t < T; t++) {
+		ts[t].jb = jb;
+		ts[t].r0 = jb->M * t / T;
+		ts[t].r1 = jb->M * (t + 1) / T;
+	}
+	/* Threads 1..T-1 are spawned, the caller takes chunk 0; a chunk whose
+	 * thread cannot start runs here too (same result, just slower). */
+	unsigned char *started = calloc(T, 1);
+	if (!started) {
+		free(ts);
+		return MQ_ENOMEM;
+	}
+	for (size_t t = 1; t < T; t++)
+		started[t] = pthread_create(&ts[t].tid, NULL, run_rows, &ts[t]) == 0;
+	run_rows(&ts[0]);
+	for (size_t t = 1; t < T; t++) {
+		if (started[t])
+			pthread_join(ts[t].tid, NULL);
+		else
+			run_rows(&ts[t]);
+	}
+	mq_status s = MQ_OK;
+	for (size_t t = 0; t < T && s == MQ_OK; t++)
+		s = ts[t].st;
+	free(started);
+	free(ts);
+	return s;
+}
+
+/* ---- the BLAS path (EXACT only) ---- */
+
+/* Largest image and the number of trailing zero bits common to all
+ * nonzero images of v (values are multiples of u, images < 2^32). */
+static void image_range(const float *v, size_t n, double u, double *maxim, int *tz)
+{
+	double inv = 1.0 / u, mx = 0.0;
+	uint64_t orbits = 0;
+	for (size_t i = 0; i < n; i++) {
+		double im = fabs((double)v[i]) * inv;
+		mx = im > mx ? im : mx;
+		orbits |= (uint64_t)im;
+	}
+	int z = 0;
+	if (orbits)
+		while (!(orbits & 1u))
+			orbits >>= 1, z++;
+	*maxim = mx;
+	*tz = z;
+}
+
+/* 2 if sgemm cannot round, 1 if dgemm cannot, 0 otherwise.  With images
+ * reduced by their common power of two, every product is an integer (in
+ * units of uL' uR') of magnitude at most maxL' maxR', and every partial
+ * sum of at most Kseg of them at most Kseg maxL' maxR': if that is below
+ * 2^p all of them are p-bit integers, exact in a p-bit significand, in any
+ * order and with or without FMA.  Products of values >= 2^-16 * 2^-16 stay
+ * far from float32's subnormals. */
+static int blas_level(const job *jb)
+{
+	size_t kmax = 0;
+	for (size_t s = 0; s < jb->nseg; s++)
+		if (jb->seg[s + 1] - jb->seg[s] > kmax)
+			kmax = jb->seg[s + 1] - jb->seg[s];
+	double ml, mr;
+	int zl, zr;
+	image_range(jb->l.v, jb->M * jb->K, jb->l.u, &ml, &zl);
+	image_range(jb->r.v, jb->K * jb->N, jb->r.u, &mr, &zr);
+	double bound = (double)kmax * ldexp(ml, -zl) * ldexp(mr, -zr);
+	if (bound < 16777216.0)
+		return 2;
+	if (bound < 9007199254740992.0)
+		return 1;
+	return 0;
+}
+
+/* One gemm per segment on the decoded values, then the descale in double:
+ * the same numbers as row_exact, because no sum rounds. */
+static mq_status run_blas(const job *jb, int level)
+{
+	size_t M = jb->M, K = jb->K, N = jb->N;
+	int single = jb->nseg == 1;
+	double *S = malloc(M * N * sizeof *S);
+	double *acc = (!single || jb->Cf) ? malloc(M * N * sizeof *acc) : jb->Cd;
+	float *Sf = level == 2 ? malloc(M * N * sizeof *Sf) : NULL;
+	double *ad = level == 1 ? malloc((M * K + K * N) * sizeof *ad) : NULL;
+	if (!S || !acc || (level == 2 && !Sf) || (level == 1 && !ad)) {
+		free(S);
+		if (acc != jb->Cd)
+			free(acc);
+		free(Sf);
+		free(ad);
+		return MQ_ENOMEM;
+	}
+	double *bd = ad ? ad + M * K : NULL;
+	if (ad) {
+		for (size_t i = 0; i < M * K; i++) ad[i] = jb->l.v[i];
+		for (size_t i = 0; i < K * N; i++) bd[i] = jb->r.v[i];
+	}
+	for (size_t s = 0; s < jb->nseg; s++) {
+		size_t k0 = jb->seg[s], kk = jb->seg[s + 1] - k0;
+		if (level == 2) {
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N,
+			            (int)kk, 1.0f, jb->l.v + k0, (int)K, jb->r.v + k0 * N, (int)N,
+			            0.0f, Sf, (int)N);
+			for (size_t i = 0; i < M * N; i++)
+				S[i] = Sf[i];
+		} else {
+			cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N,
+			            (int)kk, 1.0, ad + k0, (int)K, bd + k0 * N, (int)N, 0.0, S,
+			            (int)N);
+		}
+		/* The outer-product descale, as in row_exact. */
+		for (size_t i = 0; i < M; i++) {
+			double sl = lscale(jb, i, s);
+			double *Si = S + i * N, *ci = acc + i * N;
+			for (size_t j = 0; j < N; j++) {
+				double d = Si[j] * (sl * (double)rscale(jb, s, j));
+				ci[j] = s == 0 ? d : ci[j] + d;
+			}
+		}
+	}
+	if (jb->Cf)
+		for (size_t i = 0; i < M * N; i++)
+			jb->Cf[i] = (float)acc[i];
+	else if (acc != jb->Cd)
+		memcpy(jb->Cd, acc, M * N * sizeof *acc);
+	if (acc != jb->Cd)
+		free(acc);
+	free(S);
+	free(Sf);
+	free(ad);
+	return MQ_OK;
+}
+
+/* ---- driver ---- */
+
+static mq_status make_segments(job *jb)
+{
+	size_t K = jb->K, bl = jb->l.block, br = jb->r.block;
+	/* The number of segments is at most K/bl + K/br + 1. */
+	size_t cap = 2;
+	if (bl) cap += K / bl + 1;
+	if (br) cap += K / br + 1;
+	jb->seg = malloc(cap * sizeof *jb->seg);
+	jb->lblk = malloc(cap * sizeof *jb->lblk);
+	jb->rblk = malloc(cap * sizeof *jb->rblk);
+	if (!jb->seg || !jb->lblk || !jb->rblk)
+		return MQ_ENOMEM;
+	size_t n = 0, k = 0;
+	while (k < K) {
+		size_t e = K;
+		if (bl && (k / bl + 1) * bl < e) e = (k / bl + 1) * bl;
+		if (br && (k / br + 1) * br < e) e = (k / br + 1) * br;
+		jb->seg[n] = k;
+		jb->lblk[n] = bl ? k / bl : 0;
+		jb->rblk[n] = br ? k / br : 0;
+		n++;
+		k = e;
+	}
+	jb->seg[n] = K;
+	jb->nseg = n;
+	return MQ_OK;
+}
+
+static mq_status qmatmul(const mq_qmatmul_cfg *cfg, size_t M, size_t K, size_t N,
+                         const float *L, const float *R, float *Cf, double *Cd,
+                         int nthreads, mq_qstats *lstats, mq_qstats *rstats)
+{
+	if (!cfg || !L || !R || (!Cf && !Cd))
+		return MQ_EOPTION;
+	mq_status s = check_shape(M, K, N);
+	if (s != MQ_OK)
+		return s;
+	if (cfg->accum != MQ_ACCUM_EXACT && cfg->accum != MQ_ACCUM_FP32)
+		return MQ_EOPTION;
+	if ((s = mq_qspec_check(&cfg->lhs.q)) != MQ_OK ||
+	    (s = mq_qspec_check(&cfg->rhs.q)) != MQ_OK)
+		return s;
+	if (cfg->accum == MQ_ACCUM_EXACT &&
+	    (!exact_ok(&cfg->lhs.q.fmt) || !exact_ok(&cfg->rhs.q.fmt) ||
+	     K > ((size_t)1 << 30)))
+		return MQ_EOPTION;
+	if (!all_finite(L, M * K) || !all_finite(R, K * N))
+		return MQ_ENONFINITE;
+
+	job jb;
+	memset(&jb, 0, sizeof jb);
+	jb.M = M, jb.K = K, jb.N = N, jb.acc = cfg->accum, jb.Cf = Cf, jb.Cd = Cd;
+	/* Stats are added only on success: quantize into locals first. */
+	mq_qstats ls = {0}, rs = {0};
+	s = operand_make(&jb.l, &cfg->lhs, MQ_LHS, M, K, L, &ls);
+	if (s == MQ_OK)
+		s = operand_make(&jb.r, &cfg->rhs, MQ_RHS, K, N, R, &rs);
+	if (s == MQ_OK)
+		s = make_segments(&jb);
+	if (s == MQ_OK && jb.acc == MQ_ACCUM_EXACT) {
+		int level = 0;
+		if (!(cfg->flags & MQ_QMM_REFERENCE) && !jb.l.anybad && !jb.r.anybad)
+			level = blas_level(&jb);
+		if (level) {
+			s = run_blas(&jb, level);
+		} else {
+			/* Narrow: images below 2^31 and every segment's sum of
+			 * products below 2^62 in one int64.  Else split. */
+			double il = (double)cfg->lhs.q.fmt.max / jb.l.u;
+			double ir = (double)cfg->rhs.q.fmt.max / jb.r.u;
+			size_t kmax = 0;
+			for (size_t t = 0; t < jb.nseg; t++)
+				if (jb.seg[t + 1] - jb.seg[t] > kmax)
+					kmax = jb.seg[t + 1] - jb.seg[t];
+			jb.wide = !(il < 2147483648.0 && ir < 2147483648.0 &&
+			            (double)kmax * il * ir < 4611686018427387904.0);
+			s = operand_images(&jb.l, M * K, jb.wide);
+			if (s == MQ_OK)
+				s = operand_images(&jb.r, K * N, jb.wide);
+			if (s == MQ_OK)
+				s = run_threads(&jb, nthreads);
+		}
+	} else if (s == MQ_OK) {
+		s = run_threads(&jb, nthreads);
+	}
+	operand_free(&jb.l);
+	operand_free(&jb.r);
+	free(jb.seg);
+	free(jb.lblk);
+	free(jb.rblk);
+	if (s == MQ_OK) {
+		if (lstats) {
+			lstats->n += ls.n, lstats->clipped += ls.clipped;
+			lstats->underflowed += ls.underflowed, lstats->nan += ls.nan;
+		}
+		if (rstats) {
+			rstats->n += rs.n, rstats->clipped += rs.clipped;
+			rstats->underflowed += rs.underflowed, rstats->nan += rs.nan;
+		}
+	}
+	return s;
+}
+
+mq_status mq_qmatmul(const mq_qmatmul_cfg *cfg, size_t M, size_t K, size_t N,
+                     const float *L, const float *R, float *C, int nthreads,
+                     mq_qstats *lstats, mq_qstats *rstats)
+{
+	return qmatmul(cfg, M, K, N, L, R, C, NULL, nthreads, lstats, rstats);
+}
+
+mq_status mq_qmatmul_f64(const mq_qmatmul_cfg *cfg, size_t M, size_t K,
+                         size_t N, const float *L, const float *R, double *C,
+                         int nthreads, mq_qstats *lstats, mq_qstats *rstats)
+{
+	return qmatmul(cfg, M, K, N, L, R, NULL, C, nthreads, lstats, rstats);
+}
