@@ -38,7 +38,7 @@
  *       do.  Available when every value of both formats is an integer
  *       multiple of the format's smallest subnormal times at most 2^32
  *       (all formats of <= 8 bits and INT-n up to int16; not fp16, bf16,
- *       e8m0) and K < 2^31: else MQ_EOPTION.
+ *       e8m0) and K <= 2^30: else MQ_EOPTION.
  *   MQ_ACCUM_FP32  "fp32"   every product a_ik * b_kj and the running sum
  *       in float32, strictly in increasing k from 0.0f, one sum per block
  *       (products of two 8-bit values are exact in float32, so whether
@@ -57,7 +57,8 @@
  * bit for bit what the plain loops give (tests check it), for any BLAS
  * and any number of BLAS threads.  Otherwise, and for MQ_ACCUM_FP32,
  * plain loops run: integer images in int64 for EXACT (split in 16-bit
- * halves when a product could exceed 2^63), float32 in k order for FP32.
+ * halves when a sum could leave int64: e5m2, wide INT-n), float32 in k
+ * order for FP32.
  * Extra memory is O(M*K + K*N + M*N).
  *
  * Threads.  nthreads >= 2 splits the rows of C over that many pthreads
@@ -66,10 +67,12 @@
  * BLAS calls use the BLAS's own threads (OPENBLAS_NUM_THREADS); they are
  * used only where the result cannot depend on the order of the sums.
  *
- * Errors.  MQ_ESHAPE if M, K or N is 0 or M*K, K*N, M*N overflows;
- * MQ_ENONFINITE if L or R holds NaN or Inf (absmax scaling needs finite
- * data); MQ_EOPTION for an invalid spec or an unsupported accumulation;
- * MQ_ENOMEM.  On error C is unspecified.
+ * Errors (all functions here).  MQ_ESHAPE if M, K or N is 0 or above
+ * INT_MAX (the BLAS's int), or M*K, K*N, M*N elements of 8 bytes do not fit
+ * in size_t; MQ_ENONFINITE if L or R holds NaN or Inf (absmax scaling
+ * needs finite data, and so does Eq. 3); MQ_EOPTION for a NULL pointer, an
+ * invalid spec or an unsupported accumulation; MQ_ENOMEM.  On error C is
+ * unspecified and the stats are not touched.
  *
  * Non-finite quantized values.  Under MQ_OVF_IEEE a value can quantize to
  * inf or NaN; the output elements whose row of a or column of b holds one
