@@ -463,9 +463,13 @@ static void *run_rows(void *arg)
 	return NULL;
 }
 
+#define MAX_THREADS 256
+
 static mq_status run_threads(const job *jb, int nthreads)
 {
 	size_t T = nthreads < 1 ? 1 : (size_t)nthreads;
+	if (T > MAX_THREADS)
+		T = MAX_THREADS; /* a typo of --threads must not spawn thousands */
 	if (T > jb->M)
 		T = jb->M;
 	task *ts = calloc(T, sizeof *ts);

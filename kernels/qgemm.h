@@ -62,7 +62,7 @@
  * Extra memory is O(M*K + K*N + M*N).
  *
  * Threads.  nthreads >= 2 splits the rows of C over that many pthreads
- * (at most M); nthreads < 1 means 1.  Every element is computed the same
+ * (at most M and at most 256); nthreads < 1 means 1.  Every element is computed the same
  * way whatever the split, so C is bit-identical for any nthreads.  The
  * BLAS calls use the BLAS's own threads (OPENBLAS_NUM_THREADS); they are
  * used only where the result cannot depend on the order of the sums.
