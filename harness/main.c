@@ -11,6 +11,7 @@ static const struct {
 } commands[] = {
 	{"formats", mq_cmd_formats, "table of every known number format"},
 	{"quantize", mq_cmd_quantize, "quantize numbers read from stdin"},
+	{"run", mq_cmd_run, "run an experiment script (Lua)"},
 };
 
 int mq_cli_error(const char *cmd, const char *fmt, ...)

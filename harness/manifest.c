@@ -1,5 +1,5 @@
 /* manifest.c: the run record, DIR/manifest.json (see manifest.h). */
-#define _POSIX_C_SOURCE 200809L /* popen, gmtime_r, sysconf */
+#define _GNU_SOURCE /* dladdr (which library provides the BLAS); popen, gmtime_r */
 #include "manifest.h"
 
 #include <errno.h>
@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dlfcn.h>
+#include <gsl/gsl_cblas.h>
 #include <gsl/gsl_version.h>
 #include <lua.h>
 
@@ -162,6 +164,19 @@ static void str_or_null(mq_buf *b, const char *s)
 
 static const char *const cell_status[] = {"pending", "running", "done", "failed"};
 
+/* The shared library that cblas_dgemm resolved to: several provide it
+ * (OpenBLAS, GSL's reference gslcblas), and which one the linker picked
+ * decides the speed of the reference products. */
+static const char *blas_library(void)
+{
+	Dl_info info;
+	if (dladdr((void *)cblas_dgemm, &info) && info.dli_fname) {
+		const char *s = strrchr(info.dli_fname, '/');
+		return s ? s + 1 : info.dli_fname;
+	}
+	return NULL;
+}
+
 static void render(mq_buf *b, const mq_manifest *m, mq_results *const *files, size_t nfiles)
 {
 	const char *blas = openblas_get_config ? openblas_get_config() : NULL;
@@ -189,6 +204,8 @@ static void render(mq_buf *b, const mq_manifest *m, mq_results *const *files, si
 	str_or_null(b, gsl_version);
 	mq_buf_str(b, ", \"openblas\": ");
 	str_or_null(b, blas);
+	mq_buf_str(b, ", \"cblas_dgemm\": ");
+	str_or_null(b, blas_library());
 	mq_buf_str(b, "},\n  \"start\": ");
 	str_or_null(b, m->start);
 	mq_buf_str(b, ",\n  \"end\": ");

@@ -18,7 +18,9 @@
  *   { "metriq_manifest": 1, "script", "name", "command", "params", "set",
  *     "seed",
  *     "threads", "git": {"revision", "dirty"},
- *     "machine": {"cpu", "cores"}, "libraries": {"lua", "gsl", "openblas"},
+ *     "machine": {"cpu", "cores"},
+ *     "libraries": {"lua", "gsl", "openblas" (its config string, null if
+ *                   not linked), "cblas_dgemm" (the library providing it)},
  *     "start", "end", "resumed": [times], "status", "error",
  *     "files": [{"name", "bytes", "rows"}], "loose_rows",
  *     "grids": [{"axes": [...], "cells": [{"cell", "seed", "status",
