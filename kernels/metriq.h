@@ -7,4 +7,7 @@
 #include "rng.h"
 #include "quant.h"
 #include "scale.h"
+#include "sample.h"
+#include "qgemm.h"
+#include "metrics.h"
 #endif

@@ -329,6 +329,8 @@ mq_status mq_quantize_run(const mq_qspec *q, const float *x, size_t n,
 	 * and no division. */
 	for (size_t i0 = 0; i0 < n;) {
 		size_t seg_end = sdiv >= n ? n : (i0 / sdiv + 1) * sdiv;
+		if (seg_end > n)
+			seg_end = n; /* a last block shorter than sdiv */
 		size_t len = seg_end - i0 < CHUNK ? seg_end - i0 : CHUNK;
 		float sc = scales[sdiv >= n ? 0 : i0 / sdiv];
 		if (sr)
