@@ -324,6 +324,9 @@ int mq_cmd_run(int argc, char **argv)
 	run.man.seed = run.seed;
 	run.man.threads = run.threads;
 	run.man.status = "running";
+	/* a fresh run writes its manifest now; a resumed one only once it has
+	 * shown that it is the same run (run.h) */
+	run.writable = !run.prior.present;
 	if (!run.man.script || !run.man.name || !run.man.command || !run.man.set_json) {
 		mq_cli_error("run", "out of memory");
 		goto out;

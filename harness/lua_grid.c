@@ -209,9 +209,8 @@ static int l_grid(lua_State *L)
 	lua_settop(L, 1);
 	if (run->cell >= 0)
 		return luaL_error(L, "grid inside a grid cell (nested grids are not supported)");
-	if (run->set.n && !run->params_declared)
-		return luaL_error(L, "--set given but the script has not declared its params "
-		                  "(call metriq.params{...} before the first grid)");
+	if (mq_run_ready(run))
+		return luaL_error(L, "%s", run->err);
 
 	/* the axes, in a userdata array so that an argument error leaks nothing */
 	size_t total = 0;

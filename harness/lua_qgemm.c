@@ -67,9 +67,10 @@ static void push_stats(lua_State *L, const mq_qstats *st)
 	lua_setfield(L, -2, "nan");
 }
 
+/* "role" is listed so that it gets its own message below */
 static const char *const outer_fields[] = {
 	"lhs", "rhs", "accum", "threads", "reference", "format", "rounding", "granularity",
-	"block", "overflow", "underflow", "scale", "seed", NULL
+	"block", "overflow", "underflow", "scale", "seed", "role", NULL
 };
 
 /* One operand's config: the subtable cfg[side] over the outer fields. */

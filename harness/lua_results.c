@@ -94,9 +94,8 @@ static int r_write(lua_State *L)
 	mq_results *r = checkres(L, 1);
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lua_settop(L, 2);
-	if (run->set.n && !run->params_declared)
-		return luaL_error(L, "--set given but the script has not declared its params "
-		                  "(call metriq.params{...} before writing results)");
+	if (mq_run_ready(run))
+		return luaL_error(L, "%s", run->err);
 	/* check the whole row first */
 	size_t nkeys = 0;
 	lua_pushnil(L);

@@ -215,7 +215,8 @@ static size_t offset(lua_State *L, const mq_tensor *t, int first)
 static int t_get(lua_State *L)
 {
 	mq_tensor *t = mq_checktensor(L, 1);
-	luaL_argcheck(L, lua_gettop(L) == t->ndim + 1, 1,
+	/* the count is reported on the first index: argument 1 is self */
+	luaL_argcheck(L, lua_gettop(L) == t->ndim + 1, 2,
 	              lua_pushfstring(L, "a %d-D tensor takes %d indices", t->ndim, t->ndim));
 	lua_pushnumber(L, t->data[offset(L, t, 2)]);
 	return 1;
@@ -224,7 +225,7 @@ static int t_get(lua_State *L)
 static int t_set(lua_State *L)
 {
 	mq_tensor *t = mq_checktensor(L, 1);
-	luaL_argcheck(L, lua_gettop(L) == t->ndim + 2, 1,
+	luaL_argcheck(L, lua_gettop(L) == t->ndim + 2, 2,
 	              lua_pushfstring(L, "a %d-D tensor takes %d indices and a value", t->ndim, t->ndim));
 	size_t off = offset(L, t, 2);
 	t->data[off] = (float)luaL_checknumber(L, t->ndim + 2);

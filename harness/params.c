@@ -225,10 +225,15 @@ int mq_lua_params(lua_State *L)
 		mq_buf_free(&b);
 		return luaL_argerror(L, 1, e ? e : "out of memory");
 	}
+	if (mq_run_check_params(run, b.p)) {
+		mq_buf_free(&b);
+		return luaL_error(L, "%s", run->err);
+	}
 	free(run->man.params_json);
 	run->man.params_json = b.p; /* ownership passes to the manifest */
 	run->params_declared = 1;
-	if (mq_run_check_params(run))
+	/* the params are part of the record a resume checks: on disk now */
+	if (mq_run_flush(run, 1))
 		return luaL_error(L, "%s", run->err);
 	lua_settop(L, out);
 	return 1;

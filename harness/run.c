@@ -89,6 +89,7 @@ int mq_run_grid_begin(mq_run *run, const char *const *axes, size_t naxes,
 		for (size_t c = 0; same && c < ncells; c++)
 			same = !strcmp(r->cells[c].key, keys[c]) && r->cells[c].seed == seeds[c];
 		if (!same) {
+			run->writable = 0;
 			snprintf(run->err, sizeof run->err,
 			         "cannot resume: grid %zu differs from the one in the manifest "
 			         "(the script, its params or the seed changed; run without --resume)",
@@ -177,6 +178,8 @@ int mq_run_loose_row(mq_run *run, mq_results *r)
 
 int mq_run_flush(mq_run *run, int force)
 {
+	if (!run->writable)
+		return 0; /* leave an earlier run's record alone (see run.h) */
 	double t0 = mq_now();
 	/* a flush rewrites whole files: space them so that at most about a
 	 * tenth of the time goes to it */
@@ -198,17 +201,32 @@ int mq_run_flush(mq_run *run, int force)
 	return 0;
 }
 
-int mq_run_check_params(mq_run *run)
+int mq_run_check_params(mq_run *run, const char *params_json)
 {
 	if (!run->prior.present)
 		return 0;
-	const char *now = run->man.params_json ? run->man.params_json : "null";
+	const char *now = params_json ? params_json : "null";
 	const char *then = run->prior.params_json ? run->prior.params_json : "null";
-	if (strcmp(now, then)) {
+	/* a record of no work (killed before its first cell) binds nothing */
+	if (strcmp(now, then) && run->prior.committed) {
+		run->writable = 0;
 		snprintf(run->err, sizeof run->err,
 		         "cannot resume: params %.200s differ from the manifest's %.200s", now, then);
 		return -1;
 	}
+	run->writable = 1;
+	return 0;
+}
+
+int mq_run_ready(mq_run *run)
+{
+	if (run->set.n && !run->params_declared) {
+		snprintf(run->err, sizeof run->err, "--set given but the script has not declared its "
+		         "params (call metriq.params{...} before the first grid or row)");
+		return -1;
+	}
+	if (run->prior.present && !run->params_declared && !run->writable)
+		return mq_run_check_params(run, NULL);
 	return 0;
 }
 
@@ -493,7 +511,16 @@ int mq_run_load_prior(mq_run *run, lua_State *L, int seed_given)
 	}
 	if (load_files(run, L, top) || load_grids(run, L, top))
 		goto out;
+	run->prior.committed = run->man.loose_rows > 0 || run->prior.nfiles > 0;
+	for (size_t g = 0; g < run->man.ngrids; g++)
+		for (size_t c = 0; c < run->man.grids[g].ncells; c++)
+			run->prior.committed |= run->man.grids[g].cells[c].status == MQ_CELL_DONE;
 	run->prior.present = 1;
+	/* Open every file of the record now, not when the script first names
+	 * it: a manifest written before then must still list it. */
+	for (size_t i = 0; i < run->prior.nfiles; i++)
+		if (!mq_run_results(run, run->prior.files[i].name))
+			goto out;
 	rc = 0;
 out:
 	lua_settop(L, base);

@@ -55,6 +55,7 @@ typedef struct mq_prior {
 	char *params_json;      /* NULL: the run declared no params */
 	mq_prior_file *files;
 	size_t nfiles;
+	int committed;          /* it records any done cell or written row */
 } mq_prior;
 
 typedef struct mq_run {
@@ -84,6 +85,10 @@ typedef struct mq_run {
 	uint64_t outer_count;   /* the run-level counter while a cell runs */
 
 	size_t loose_seen;      /* rows written outside cells so far */
+	/* 0 while a resumed run has not yet shown that it is the same run
+	 * (params checked), and for good once it has shown it is not: the
+	 * earlier record is then left as it was */
+	int writable;
 	double last_flush, flush_cost;
 	char err[512];          /* the last flush or load error */
 } mq_run;
@@ -125,8 +130,13 @@ int mq_run_flush(mq_run *run, int force);
  * lists, so that a fresh run leaves no stale results beside its own.
  * 0, or -1 with run->err set. */
 int mq_run_load_prior(mq_run *run, lua_State *L, int seed_given);
-/* Check the params declared now against the manifest's; 0 or -1. */
-int mq_run_check_params(mq_run *run);
+/* Check params (JSON text, NULL: none declared) against the manifest's;
+ * on success a resumed run becomes writable.  0, or -1 with run->err. */
+int mq_run_check_params(mq_run *run, const char *params_json);
+
+/* Before the first grid or row: --set needs declared params, and a
+ * resumed run must match its manifest.  0, or -1 with run->err. */
+int mq_run_ready(mq_run *run);
 
 void mq_run_free(mq_run *run);
 

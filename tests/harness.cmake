@@ -1,0 +1,143 @@
+# harness.cmake: tests of `metriq run` and its Lua API (issue 3).
+# Scripts live in tests/lua; the drivers (run.cmake, same.cmake,
+# resume.cmake) run metriq from `cmake -P` and check exit status, stderr,
+# the CSV files and the manifest.
+set(MQ_LUA ${CMAKE_CURRENT_LIST_DIR}/lua)
+set(MQ_LUA_OUT ${CMAKE_CURRENT_BINARY_DIR}/lua-out)
+
+# mq_run_test(NAME SCRIPT [RC rc] [ERR text] [LINES file:n] [MANIFEST text]
+#             [OUT dir] [KEEP] [ARGS ...])
+# OUT: the output folder's name (default NAME); KEEP: do not empty it first.
+function(mq_run_test name script)
+  cmake_parse_arguments(T "KEEP" "RC;ERR;LINES;MANIFEST;OUT" "ARGS" ${ARGN})
+  if(NOT T_OUT)
+    set(T_OUT ${name})
+  endif()
+  set(defs -DMETRIQ=$<TARGET_FILE:metriq> -DSCRIPT=${MQ_LUA}/${script}
+           -DOUT=${MQ_LUA_OUT}/${T_OUT})
+  if(NOT T_KEEP)
+    list(APPEND defs -DFRESH=1)
+  endif()
+  if(DEFINED T_RC)
+    list(APPEND defs -DRC=${T_RC})
+  endif()
+  # a ';' in a value would split the test's command line: escape it
+  if(DEFINED T_ERR)
+    string(REPLACE ";" "\\;" err "${T_ERR}")
+    list(APPEND defs "-DERR=${err}")
+  endif()
+  if(DEFINED T_LINES)
+    list(APPEND defs -DLINES=${T_LINES})
+  endif()
+  if(DEFINED T_MANIFEST)
+    string(REPLACE ";" "\\;" man "${T_MANIFEST}")
+    list(APPEND defs "-DMANIFEST=${man}")
+  endif()
+  if(T_ARGS)
+    string(REPLACE ";" "\\;" args "${T_ARGS}")
+    list(APPEND defs "-DARGS=${args}")
+  endif()
+  add_test(NAME ${name} COMMAND ${CMAKE_COMMAND} ${defs} -P ${MQ_LUA}/run.cmake)
+endfunction()
+
+# ---- the API, value by value ----
+mq_run_test(lua_api api.lua ARGS --quiet MANIFEST "\"status\": \"done\"")
+mq_run_test(lua_params params.lua ARGS --quiet --set n=1024 --set x=2.5 --set flag=false
+            --set name=8 --set list=1,inf,e4m3,true --set top=-inf --set one=3)
+mq_run_test(lua_example ../../experiments/example.lua ARGS --set n=32 --set nus=1,inf
+            ERR "100%" MANIFEST "\"status\": \"done\"")
+
+# ---- the command line ----
+mq_run_test(lua_set_unknown params.lua RC 1 ARGS --set nope=1
+            ERR "--set nope: the script declares no parameter 'nope' (declared: flag, list, n, name, one, top, untouched, x)")
+mq_run_test(lua_set_type params.lua RC 1 ARGS --set n=abc ERR "parameter 'n' expects a number, got 'abc'")
+mq_run_test(lua_set_undeclared threads.lua RC 1 ARGS --set n=1 ERR "declares no parameter 'n'")
+mq_run_test(lua_set_noparams noparams.lua RC 1 ARGS --set x=1
+            ERR "--set given but the script has not declared its params" LINES noparams.csv:0)
+mq_run_test(lua_syntax_error syntax_error.lua RC 1 ERR "syntax_error.lua:4: unexpected symbol")
+mq_run_test(lua_no_script api.lua RC 2 ARGS extra.lua ERR "one script at a time")
+mq_run_test(lua_bad_option api.lua RC 2 ARGS --thread 2 ERR "unknown option '--thread'")
+mq_run_test(lua_bad_threads api.lua RC 2 ARGS --threads 0 ERR "--threads '0'")
+mq_run_test(lua_bad_seed api.lua RC 2 ARGS --seed -1 ERR "--seed '-1'")
+
+# ---- bad input to every binding: message, exit status 1, and the CSV
+#      holds the header and the one cell that completed ----
+# mq_bad_input(CASE MESSAGE): bad_input.lua --set case=CASE
+function(mq_bad_input case msg)
+  mq_run_test(lua_bad_${case} bad_input.lua RC 1 ARGS --quiet --set case=${case}
+              ERR "${msg}" LINES bad_input.csv:2 MANIFEST "\"status\": \"failed\"")
+endfunction()
+mq_bad_input(quantize_format "bad argument #2 to 'quantize' (unknown format 'e9m9'; known: int8, ")
+mq_bad_input(quantize_field "bad argument #2 to 'quantize' (unknown field 'rouding'")
+mq_bad_input(quantize_rounding "bad argument #2 to 'quantize' (unknown rounding 'up'; known: rtne")
+mq_bad_input(quantize_gran "bad argument #2 to 'quantize' (unknown granularity 'row'")
+mq_bad_input(quantize_role "bad argument #2 to 'quantize' (unknown role 'middle'; known: lhs, rhs)")
+mq_bad_input(quantize_block "'block' goes with granularity 'channel' or 'block', not 'tensor'")
+mq_bad_input(quantize_overflow "format e2m1 cannot take rounding rtne with overflow 'ieee'")
+mq_bad_input(quantize_tensor "bad argument #1 to 'quantize' (metriq.tensor expected, got table)")
+mq_bad_input(quantize_nan "bad argument #1 to 'quantize' (NaN or Inf in the tensor")
+mq_bad_input(qmatmul_shape "bad argument #2 to 'qmatmul' (shapes 4x4 and 3x2 do not fit")
+mq_bad_input(qmatmul_lhs "bad argument #3 to 'qmatmul' (lhs: unknown format 'e9m9'")
+mq_bad_input(qmatmul_accum "accum 'exact' is not available for fp16 x fp16")
+mq_bad_input(qmatmul_accum_name "unknown accum 'int32'; known: exact, fp32")
+mq_bad_input(qmatmul_field "bad argument #3 to 'qmatmul' (unknown field 'acum'")
+mq_bad_input(qmatmul_role "'role' is implied by the operand in qmatmul")
+mq_bad_input(matmul_shape "bad argument #2 to 'matmul' (shapes 4x4 and 5x5 do not fit")
+mq_bad_input(matmul_3d "bad argument #1 to 'matmul' (expected a 2-D tensor, got a 3-D tensor (2x2x2))")
+mq_bad_input(relerr_shape "bad argument #2 to 'relerr' (shape 16 differs from argument #1's 4x4)")
+mq_bad_input(backward_error_shape "bad argument #3 to 'backward_error' (Q is 3x3 but the product is 4x4)")
+mq_bad_input(reference_shape "bad argument #2 to 'reference' (shapes 4x4 and 2x4 do not fit")
+mq_bad_input(summary_nan "bad argument #1 to 'summary' (NaN in the data)")
+mq_bad_input(quantile_p "bad argument #2 to 'quantile' (p must be in [0, 1])")
+mq_bad_input(moments_n "bad argument #1 to 'moments' (moments need at least 2 elements)")
+mq_bad_input(histogram_bins "bad argument #2 to 'histogram' ('bins' must be an integer >= 1)")
+mq_bad_input(histogram_range "bad argument #2 to 'histogram' (bad range")
+mq_bad_input(mse_shape "bad argument #2 to 'mse' (shape 4x3 differs from argument #1's 4x4)")
+mq_bad_input(sqnr_shape "bad argument #2 to 'sqnr' (shape 2 differs")
+mq_bad_input(error_split_format "bad argument #3 to 'error_split' (unknown format 'e9m9'")
+mq_bad_input(normal_shape "bad argument #1 to 'normal' (dimension 2 of the shape is not an integer >= 1)")
+mq_bad_input(normal_sd "bad argument #3 to 'normal' (sd must be finite and >= 0)")
+mq_bad_input(studentt_nu "bad argument #2 to 'studentt' (nu must be > 0")
+mq_bad_input(lognormal_sigma "bad argument #3 to 'lognormal' (sigma must be finite and >= 0)")
+mq_bad_input(laplace_b "bad argument #2 to 'laplace' (b must be finite and >= 0)")
+mq_bad_input(uniform_range "bad argument #3 to 'uniform' (b must be >= a)")
+mq_bad_input(sample_seed "bad argument #4 to 'normal' (number has no integer representation)")
+mq_bad_input(zeros_dims "bad argument #4 to 'zeros' (a shape has 1 to 3 dimensions)")
+mq_bad_input(tensor_ragged "bad argument #1 to 'tensor' (table [2] has 1 elements, expected 2")
+mq_bad_input(tensor_element "bad argument #1 to 'tensor' (element [2] is a string, expected a number)")
+mq_bad_input(get_range "bad argument #1 to 'get' (index 5 out of range 1..4 (shape 4x4))")
+mq_bad_input(get_arity "bad argument #1 to 'get' (a 2-D tensor takes 2 indices)")
+mq_bad_input(set_value "bad argument #3 to 'set' (number expected, got string)")
+mq_bad_input(slice_range "bad argument #1 to 'slice' (range 3..9 outside axis 1 of a 4x4 tensor)")
+mq_bad_input(reshape_size "bad argument #1 to 'reshape' (cannot reshape a 4x4 tensor to 3x5)")
+mq_bad_input(index_range "tensor index 17 out of range 1..16")
+mq_bad_input(newindex_value "tensor elements are numbers, not string")
+mq_bad_input(format_name "bad argument #1 to 'format' (unknown format 'e9m9'")
+mq_bad_input(results_name "bad argument #1 to 'results' (bad results name 'a/b'")
+mq_bad_input(write_column "bad argument #1 to 'write' (column 'extra' is not in the header of bad_input.csv (step, ok))")
+mq_bad_input(write_value "bad argument #1 to 'write' (column 'step' is a table")
+mq_bad_input(derive_seed "bad argument #1 to 'derive' (number expected, got string)")
+mq_bad_input(params_twice "params declared twice")
+mq_bad_input(runtime_error "bad_input.lua:")
+mq_bad_input(nested_grid "grid inside a grid cell (nested grids are not supported)")
+mq_bad_input(grid_duplicate "bad argument #1 to 'grid' (axis 'a' has the value 1 twice)")
+mq_bad_input(grid_name "bad argument #1 to 'grid' (bad axis name 'seed'")
+mq_bad_input(grid_value "bad argument #1 to 'grid' (axis 'a' value #1 is a table")
+mq_bad_input(grid_empty "bad argument #1 to 'grid' (axis 'a' has no values)")
+
+# ---- resume: stopped runs, resumed, equal an uninterrupted run ----
+add_test(NAME lua_resume COMMAND ${CMAKE_COMMAND} -DMETRIQ=$<TARGET_FILE:metriq>
+         -DSCRIPT=${MQ_LUA}/resume.lua -DOUT=${MQ_LUA_OUT}/lua_resume -P ${MQ_LUA}/resume.cmake)
+# a resume with other params refuses, and leaves the record as it was
+mq_run_test(lua_resume_params_full resume.lua ARGS --quiet)
+mq_run_test(lua_resume_params resume.lua OUT lua_resume_params_full KEEP RC 1
+            ARGS --quiet --resume --set n=8
+            ERR "cannot resume: params {\"formats\":[\"int8\",\"e4m3\",\"e5m2\"],\"n\":8} differ"
+            MANIFEST "\"n\":24" LINES resume.csv:13)
+set_tests_properties(lua_resume_params PROPERTIES DEPENDS lua_resume_params_full)
+
+# ---- threads: --threads 1 and 2 write the same bits ----
+add_test(NAME lua_threads COMMAND ${CMAKE_COMMAND} -DMETRIQ=$<TARGET_FILE:metriq>
+         -DSCRIPT=${MQ_LUA}/threads.lua -DOUT=${MQ_LUA_OUT}/lua_threads
+         "-DARGS1=--threads 1" "-DARGS2=--threads 2" -DFILES=threads.csv
+         -P ${MQ_LUA}/same.cmake)
