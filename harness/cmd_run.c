@@ -108,7 +108,9 @@ static int parse_u64(const char *s, uint64_t *v)
 	errno = 0;
 	if (!*s || *s == '-')
 		return 0;
-	unsigned long long x = strtoull(s, &end, 0);
+	/* decimal, or hex with 0x; not octal (a leading 0 is not a base) */
+	int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	unsigned long long x = strtoull(s, &end, hex ? 16 : 10);
 	if (errno || *end)
 		return 0;
 	*v = (uint64_t)x;
