@@ -57,6 +57,13 @@ local cases = {
   write_value = function() results:write{step = {}} end,
   derive_seed = function() m.derive("x", 1) end,
   params_twice = function() m.params{} end,
+  params_type = function() m.params(5) end,
+  shape_self = function() t.shape(42) end,
+  ndim_self = function() t.ndim("x") end,
+  clone_self = function() t.clone(results) end,
+  totable_self = function() t.totable() end,
+  rows_self = function() results.rows(t) end,
+  path_self = function() results.path() end,
   runtime_error = function() error("the script's own error") end,
 }
 -- grid misuse cannot happen inside a cell (that is an error of its own)
