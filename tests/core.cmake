@@ -1,0 +1,33 @@
+# Core numerics tests: formats, rounding, stochastic rounding and the
+# exhaustive float32 sweep, each against the independent reference in
+# tests/ref (which shares no code with kernels/).
+
+if(NOT DEFINED METRIQ_EXHAUSTIVE_STRIDE)
+  set(METRIQ_EXHAUSTIVE_STRIDE 1 CACHE STRING
+      "Exhaustive tests check every Nth float32 bit pattern (1 = all 2^32)")
+endif()
+
+add_library(mqref STATIC ${CMAKE_CURRENT_LIST_DIR}/ref/ref.c)
+target_include_directories(mqref PUBLIC ${CMAKE_CURRENT_LIST_DIR}/ref)
+target_link_libraries(mqref PUBLIC m)
+
+set(_mq_core_tests exhaustive formats)
+if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/test_sr.c)
+  list(APPEND _mq_core_tests sr)
+endif()
+foreach(t ${_mq_core_tests})
+  add_executable(test_${t} ${CMAKE_CURRENT_LIST_DIR}/test_${t}.c)
+  target_link_libraries(test_${t} PRIVATE mqref mqkernels Threads::Threads m)
+endforeach()
+
+# The full sweep: 2^32 inputs x 5 formats x 2 roundings on two threads.
+add_test(NAME exhaustive COMMAND test_exhaustive --stride ${METRIQ_EXHAUSTIVE_STRIDE})
+set_tests_properties(exhaustive PROPERTIES TIMEOUT 1200)
+
+# The strided sweeps of test_formats scale with the exhaustive stride, so
+# that a sanitizer build (stride 257) stays quick.
+math(EXPR _mq_formats_stride "101 * ${METRIQ_EXHAUSTIVE_STRIDE}")
+add_test(NAME formats COMMAND test_formats --stride ${_mq_formats_stride})
+if(TARGET test_sr)
+  add_test(NAME sr COMMAND test_sr)
+endif()
