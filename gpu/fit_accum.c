@@ -14,7 +14,9 @@
  *
  * Filters: --split fit|heldout, --fast 0|1, --scaling one|absmax,
  * --dist NAME, --minK K, --maxK K, --fmt e4m3|e5m2 (the left operand).
- * SPEC: block=32,F=13,align=rz,acc=24,norm=rz,promote=128 (accum.h).
+ * SPEC: block=32,F=13,align=rz,acc=14,norm=rz,promote=128,opexp=1
+ * (accum.h; keys left out take these values).  emin_a and emin_b are set
+ * from each configuration's formats.
  * GRID: the same keys with lists (a,b,c) or ranges (lo-hi) separated by
  * ';', e.g. "block=16,32;F=10-26;align=rz,rd,rne;acc=24;norm=rz,rne;
  * promote=0".  --grid ranks every model of the grid by the fraction of
@@ -42,6 +44,7 @@ typedef struct {
 	char split[16], dist[16], fmt_l[8], fmt_r[8], scaling[8];
 	uint64_t seed_l, seed_r, hash_l, hash_r;
 	float s_l, s_r;
+	int emin_l, emin_r;
 	double be_hw_full;
 	float hw[NOUT];
 	/* filled by load() */
@@ -140,6 +143,12 @@ static void read_configs(const char *dir)
 		c->M = atoi(v[c_M]);
 		c->N = atoi(v[c_N]);
 		c->be_hw_full = atof(v[c_be]);
+		mq_format fl, fr;
+		if (mq_format_get(c->fmt_l, &fl) || mq_format_get(c->fmt_r, &fr)) {
+			fprintf(stderr, "config %d: unknown format\n", c->id);
+			exit(1);
+		}
+		c->emin_l = fl.emin, c->emin_r = fr.emin;
 		if (fread(c->hw, 4, NOUT, b) != NOUT) {
 			fprintf(stderr, "gemm_hw_sub.bin is short\n");
 			exit(1);
@@ -256,13 +265,14 @@ static const char *rname(mq_acc_round r)
 
 static void model_str(const mq_accum_model *m, char *buf, size_t n)
 {
-	snprintf(buf, n, "block=%d,F=%d,align=%s,acc=%d,norm=%s,promote=%d", m->block, m->frac_bits,
-	         rname(m->round_align), m->acc_bits, rname(m->round_norm), m->promote);
+	snprintf(buf, n, "block=%d,F=%d,align=%s,acc=%d,norm=%s,promote=%d,opexp=%d", m->block,
+	         m->frac_bits, rname(m->round_align), m->acc_bits, rname(m->round_norm), m->promote,
+	         m->operand_exp);
 }
 
 /* A grid: per key a list of values (rounding names as 0..2). */
-enum { G_BLOCK, G_F, G_ALIGN, G_ACC, G_NORM, G_PROMOTE, NG };
-static const char *gkey[NG] = {"block", "F", "align", "acc", "norm", "promote"};
+enum { G_BLOCK, G_F, G_ALIGN, G_ACC, G_NORM, G_PROMOTE, G_OPEXP, NG };
+static const char *gkey[NG] = {"block", "F", "align", "acc", "norm", "promote", "opexp"};
 typedef struct {
 	int v[NG][64];
 	int n[NG];
@@ -270,7 +280,7 @@ typedef struct {
 
 static int parse_grid(const char *spec, grid *g, int single)
 {
-	static const int def[NG] = {32, 13, MQ_ACC_RZ, 24, MQ_ACC_RZ, 0};
+	static const int def[NG] = {32, 13, MQ_ACC_RZ, 14, MQ_ACC_RZ, 0, 1};
 	for (int k = 0; k < NG; k++)
 		g->v[k][0] = def[k], g->n[k] = 1;
 	char *s = strdup(spec), *save = NULL;
@@ -333,7 +343,9 @@ static void *eval_thread(void *arg)
 		int ci = (int)(w / j->sub), e = (int)(w % j->sub);
 		const config *c = &cfgs[j->sel[ci]];
 		int r = e / SUB, s = e % SUB;
-		float dot = mq_accum_dot(j->m, c->a + (size_t)r * c->K, 1, c->b + (size_t)s * c->K, 1,
+		mq_accum_model m = *j->m;
+		m.emin_a = c->emin_l, m.emin_b = c->emin_r;
+		float dot = mq_accum_dot(&m, c->a + (size_t)r * c->K, 1, c->b + (size_t)s * c->K, 1,
 		                         (size_t)c->K);
 		float y = descale(c, dot, 0), y2 = descale(c, dot, 1);
 		uint32_t u, v, u2;
@@ -492,7 +504,8 @@ int main(int argc, char **argv)
 		for (;;) {
 			mq_accum_model m = {g.v[G_BLOCK][ix[0]], g.v[G_F][ix[1]],
 			                    (mq_acc_round)g.v[G_ALIGN][ix[2]], g.v[G_ACC][ix[3]],
-			                    (mq_acc_round)g.v[G_NORM][ix[4]], g.v[G_PROMOTE][ix[5]]};
+			                    (mq_acc_round)g.v[G_NORM][ix[4]], g.v[G_PROMOTE][ix[5]],
+			                    g.v[G_OPEXP][ix[6]], -6, -6};
 			if (mq_accum_model_check(&m) == MQ_OK) {
 				evaluate(&m, sel, nsel, sub, nthreads, match, match_alt, be);
 				long tm = 0;
@@ -534,7 +547,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		m = (mq_accum_model){g.v[G_BLOCK][0], g.v[G_F][0], (mq_acc_round)g.v[G_ALIGN][0],
-		                     g.v[G_ACC][0], (mq_acc_round)g.v[G_NORM][0], g.v[G_PROMOTE][0]};
+		                     g.v[G_ACC][0], (mq_acc_round)g.v[G_NORM][0], g.v[G_PROMOTE][0],
+		                     g.v[G_OPEXP][0], -6, -6};
 	} else {
 		fprintf(stderr, "one of --model, --preset, --grid is needed\n");
 		return 2;
@@ -556,7 +570,8 @@ int main(int argc, char **argv)
 	FILE *out = csv ? fopen(csv, "w") : NULL;
 	if (out)
 		fprintf(out, "id,split,K,dist,fmt_l,fmt_r,scaling,fast_accum,outputs,be_hw_full,"
-		             "be_hw,be_model,be_fp32,be_model_over_hw,bitexact_model,bitexact_fp32\n");
+		             "be_hw,be_model,be_fp32,be_model_over_hw,bitexact_model,bitexact_fp32,"
+		             "bitexact_descale_product,bitexact_descale_sequential\n");
 	double sum_hw = 0, sum_m = 0;
 	long tot_match = 0;
 	for (int s = 0; s < nsel; s++) {
@@ -569,9 +584,10 @@ int main(int argc, char **argv)
 		       c->id, c->split, c->K, c->dist, c->fmt_l, c->fmt_r, c->scaling, c->fast,
 		       c->be_hw_full, bh, bm, b32, bm / bh, (double)mm / sub, (double)mf / sub);
 		if (out)
-			fprintf(out, "%d,%s,%d,%s,%s,%s,%s,%d,%d,%.6e,%.6e,%.6e,%.6e,%.4f,%.4f,%.4f\n",
+			fprintf(out, "%d,%s,%d,%s,%s,%s,%s,%d,%d,%.6e,%.6e,%.6e,%.6e,%.4f,%.4f,%.4f,%.4f,%.4f\n",
 			        c->id, c->split, c->K, c->dist, c->fmt_l, c->fmt_r, c->scaling, c->fast, sub,
-			        c->be_hw_full, bh, bm, b32, bm / bh, (double)mm / sub, (double)mf / sub);
+			        c->be_hw_full, bh, bm, b32, bm / bh, (double)mm / sub, (double)mf / sub,
+			        (double)match[s] / sub, (double)match_alt[s] / sub);
 	}
 	if (out)
 		fclose(out);

@@ -1,10 +1,11 @@
 /* accum.c: the accumulator model of accum.h.
  *
- * Every step works on integers: with e the exponent of the largest term
- * and u = 2^(e - F), each term t becomes q = round_align(t / u), an
- * integer with |q| < 2^(F+1) (t / u is exact: a power-of-two scaling of a
+ * Every step works on integers: with e the largest alignment exponent and
+ * u = 2^(e - F), each term t becomes q = round_align(t / u), an integer
+ * with |q| < 2^(F+2) (a product's significand lies in [1, 4) relative to
+ * its alignment exponent; t / u is exact: a power-of-two scaling of a
  * double).  Up to block + 1 such integers sum in int64 without overflow
- * (F <= 50, block <= 256: |S| < 2^60), and S is rounded to acc_bits
+ * (F <= 50, block <= 256: |S| < 2^61), and S is rounded to acc_bits
  * significant bits on its integer image, so no double rounding can creep
  * in between the exact sum and the accumulator. */
 #include "accum.h"
@@ -20,11 +21,10 @@ static const struct {
 	mq_accum_model m;
 } presets[] = {
 	/* float32 in k order */
-	{"fp32", {1, -1, MQ_ACC_RNE, 24, MQ_ACC_RNE, 0}},
-	/* PROVISIONAL, not yet fitted: replaced by the fit to an H100's
-	 * torch._scaled_mm (docs/gpu.md) */
-	{"h100-fp8", {32, 13, MQ_ACC_RZ, 24, MQ_ACC_RZ, 128}},
-	{"h100-fp8-fast", {32, 13, MQ_ACC_RZ, 24, MQ_ACC_RZ, 0}},
+	{"fp32", {1, -1, MQ_ACC_RNE, 24, MQ_ACC_RNE, 0, 0, -6, -6}},
+	/* fitted to an H100's torch._scaled_mm, bit for bit (docs/gpu.md) */
+	{"h100-fp8", {32, 13, MQ_ACC_RZ, 14, MQ_ACC_RZ, 128, 1, -6, -6}},
+	{"h100-fp8-fast", {32, 13, MQ_ACC_RZ, 14, MQ_ACC_RZ, 0, 1, -6, -6}},
 };
 #define NPRESET (sizeof presets / sizeof presets[0])
 
@@ -38,6 +38,12 @@ mq_status mq_accum_model_preset(const char *name, mq_accum_model *m)
 			return MQ_OK;
 		}
 	return MQ_EOPTION;
+}
+
+void mq_accum_model_operands(mq_accum_model *m, const mq_format *a, const mq_format *b)
+{
+	m->emin_a = a->emin;
+	m->emin_b = b->emin;
 }
 
 const char *mq_accum_model_known(void)
@@ -55,7 +61,8 @@ mq_status mq_accum_model_check(const mq_accum_model *m)
 	if (!m || m->block < 1 || m->block > 256 || m->frac_bits < -1 ||
 	    m->frac_bits > 50 || m->acc_bits < 2 || m->acc_bits > 24 ||
 	    !round_ok(m->round_align) || !round_ok(m->round_norm) || m->promote < 0 ||
-	    (m->promote > 0 && m->promote % m->block))
+	    (m->promote > 0 && m->promote % m->block) || (m->operand_exp != 0 && m->operand_exp != 1) ||
+	    m->emin_a < -1000 || m->emin_a > 1000 || m->emin_b < -1000 || m->emin_b > 1000)
 		return MQ_EOPTION;
 	if (m->frac_bits < 0 &&
 	    (m->block != 1 || m->acc_bits != 24 || m->round_norm != MQ_ACC_RNE))
@@ -84,6 +91,16 @@ static inline int expo(double t)
 	if (e)
 		return e - 1023;
 	return ilogb(t); /* double subnormal: never for products of floats */
+}
+
+/* E(x) = max(floor(log2 |x|), emin) of a non-zero finite float. */
+static inline int opexp(float x, int emin)
+{
+	uint32_t b;
+	memcpy(&b, &x, 4);
+	int e = (int)((b >> 23) & 0xff);
+	e = e ? e - 127 : ilogbf(x); /* float32 subnormal */
+	return e > emin ? e : emin;
 }
 
 /* An integer-valued double by the rounding r. */
@@ -152,11 +169,12 @@ float mq_accum_dot(const mq_accum_model *m, const float *a, size_t as,
 		int emax = INT32_MIN;
 		size_t nt = 0;
 		for (size_t j = 0; j < n; j++) {
-			double p = (double)a[(k0 + j) * as] * (double)b[(k0 + j) * bs];
+			float x = a[(k0 + j) * as], y = b[(k0 + j) * bs];
+			double p = (double)x * (double)y;
 			if (p != 0.0) {
 				if (!isfinite(p))
 					return (float)(p + (double)T + (double)P);
-				int e = expo(p);
+				int e = m->operand_exp ? opexp(x, m->emin_a) + opexp(y, m->emin_b) : expo(p);
 				emax = e > emax ? e : emax;
 				t[nt++] = p;
 			}

@@ -15,9 +15,16 @@
  *
  *   T = 0 (tensor-core accumulator), P = 0 (float32 register)
  *   for each block of `block` consecutive k (the last may be shorter):
- *       terms = { a_k * b_k for k in the block } (exact), plus T
- *       e = max over the non-zero terms of floor(log2 |term|)
- *       u = 2^(e - frac_bits)
+ *       terms = { a_k * b_k for k in the block, non-zero } (exact), plus T
+ *       each term gets an alignment exponent:
+ *           a product: E(a_k) + E(b_k) when operand_exp = 1, where
+ *                E(x) = max(floor(log2 |x|), emin of x's operand), the
+ *                exponent field of the operand; the product's significand
+ *                lies in [1, 4) (or lower, for subnormal operands), so this
+ *                is floor(log2 |a_k b_k|) or one less;
+ *                floor(log2 |a_k b_k|) when operand_exp = 0
+ *           T: floor(log2 |T|)
+ *       e = the largest alignment exponent, u = 2^(e - frac_bits)
  *       each term t -> round_align(t / u) * u          (an integer times u)
  *       S = exact sum of the rounded terms
  *       T = S rounded to acc_bits significant bits by round_norm
@@ -37,12 +44,24 @@
  *   MQ_ACC_RD   toward -inf (two's-complement truncation)
  *   MQ_ACC_RNE  to nearest, ties to even
  *
- * Presets (mq_accum_model_preset); the "h100" ones were fitted to an
- * NVIDIA H100's torch._scaled_mm outputs (docs/gpu.md gives the data, the
- * fit and how well they reproduce the hardware):
+ * Presets (mq_accum_model_preset):
  *   "fp32"           float32 in k order (as MQ_ACCUM_FP32 of qgemm.h)
- *   "h100-fp8"       torch._scaled_mm(..., use_fast_accum=False)
- *   "h100-fp8-fast"  torch._scaled_mm(..., use_fast_accum=True)
+ *   "h100-fp8"       torch._scaled_mm(..., use_fast_accum=False) on an
+ *                    NVIDIA H100 (cuBLAS 13 nvjet kernels): block 32,
+ *                    frac_bits 13, RZ, acc_bits 14, RZ, promote 128,
+ *                    operand_exp 1
+ *   "h100-fp8-fast"  the same with use_fast_accum=True: promote 0
+ * The H100 presets reproduce every output of the hardware bit for bit on
+ * the data of docs/gpu.md (e4m3 x e4m3 and e5m2 x e4m3, K = 512 .. 65536,
+ * five input distributions, scales 1 and per-tensor absmax): the tensor
+ * core's accumulator holds 14 significant bits (13 fraction bits, the
+ * "e8m13" of the literature), every product and the accumulator are
+ * truncated to 13 fraction bits below the largest exponent of each MMA
+ * instruction's 32 products (k = 32 for FP8 wgmma), and without fast
+ * accumulation cuBLAS adds the tensor-core accumulator into a float32
+ * register every 128 products (its K tile) and restarts it from zero.
+ * They are set for e4m3 operands (emin_a = emin_b = -6); call
+ * mq_accum_model_operands for others (e5m2: -14).
  *
  * Inputs are float32 values that are exact values of the operand formats
  * (decoded FP8 codes, still scaled down: the descale is the caller's, as in
@@ -56,6 +75,7 @@
 #define MQ_ACCUM_H
 
 #include <stddef.h>
+#include "format.h"
 #include "status.h"
 
 typedef enum { MQ_ACC_RZ, MQ_ACC_RD, MQ_ACC_RNE } mq_acc_round;
@@ -67,14 +87,19 @@ typedef struct mq_accum_model {
 	int acc_bits;           /* significant bits of T, 2 .. 24 */
 	mq_acc_round round_norm;
 	int promote;            /* products between promotions to float32; 0: never */
+	int operand_exp;        /* 1: align products by E(a) + E(b); 0: by the product */
+	int emin_a, emin_b;     /* smallest normal exponent of each operand's format */
 } mq_accum_model;
 
 /* Fill m from a preset name (above); MQ_EOPTION if unknown. */
 mq_status mq_accum_model_preset(const char *name, mq_accum_model *m);
+/* Set emin_a and emin_b from the operands' formats (their emin field;
+ * e4m3 -6, e5m2 -14): what a preset needs for operands other than e4m3. */
+void mq_accum_model_operands(mq_accum_model *m, const mq_format *a, const mq_format *b);
 /* Comma-separated preset names, static. */
 const char *mq_accum_model_known(void);
-/* MQ_EOPTION if a field is out of range or promote is not a multiple of
- * block. */
+/* MQ_EOPTION if a field is out of range (emin_* within -1000 .. 1000) or
+ * promote is not a multiple of block. */
 mq_status mq_accum_model_check(const mq_accum_model *m);
 
 /* sum_k a[k * as] * b[k * bs] for k < K under the model (checked by the

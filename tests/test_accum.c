@@ -22,7 +22,7 @@ static int failures;
 static mq_accum_model mk(int block, int F, mq_acc_round ra, int acc, mq_acc_round rn,
                          int promote)
 {
-	mq_accum_model m = {block, F, ra, acc, rn, promote};
+	mq_accum_model m = {block, F, ra, acc, rn, promote, 0, -6, -6};
 	return m;
 }
 
