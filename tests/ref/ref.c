@@ -558,19 +558,6 @@ ref_out ref_quant(const ref_spec *s, float x, uint32_t rbits)
 	return core(s, ref_fbits(x), rbits, &hint);
 }
 
-void ref_quant_n(const ref_spec *s, const float *x, size_t n,
-                 const uint32_t *rbits, uint32_t *codes, float *values)
-{
-	int hint = -1;
-	for (size_t k = 0; k < n; k++) {
-		ref_out o = core(s, ref_fbits(x[k]), rbits ? rbits[k] : 0, &hint);
-		if (codes)
-			codes[k] = o.code;
-		if (values)
-			values[k] = o.value;
-	}
-}
-
 static void consider(uint32_t b, uint32_t mag, uint32_t *next)
 {
 	if (b > mag && b < *next)

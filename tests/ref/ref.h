@@ -11,8 +11,11 @@
  * distance from the lower neighbour by the gap).  No floating-point
  * arithmetic decides a result.
  *
- * Only formats whose every finite value is exact in float32 are supported
- * (every named format; eXmY up to X = 8 for IEEE-like, X <= 7 otherwise).
+ * Only formats whose every finite value is exact in float32 are supported:
+ * every named format and every eXmY with X <= 7, or X = 8 where the largest
+ * value stays below 2^128 (IEEE-like e8mY, e8m0fn/mx).  ref_fmt_open says
+ * -2 for the others (e9m6, e8m7fn, ...) and for the degenerate e1m0fn and
+ * IEEE-like eXm0 (no NaN code).
  */
 #ifndef MQ_TEST_REF_H
 #define MQ_TEST_REF_H
@@ -78,11 +81,6 @@ typedef struct ref_out {
 } ref_out;
 
 ref_out ref_quant(const ref_spec *s, float x, uint32_t rbits);
-
-/* Quantize x[0..n) (rbits may be NULL for non-SR modes): codes and values;
- * either output may be NULL.  Fast on runs of increasing magnitude. */
-void ref_quant_n(const ref_spec *s, const float *x, size_t n,
-                 const uint32_t *rbits, uint32_t *codes, float *values);
 
 /* The result for the float32 pattern u, and in *last the largest pattern
  * of u's sign such that every pattern in [u, *last] has this same result
