@@ -13,6 +13,7 @@ static const lua_CFunction parts[] = {
 	mq_open_metrics,    /* relerr, backward_error, reference, summary, ... */
 	mq_open_grid,       /* grid */
 	mq_open_results,    /* results; the results type */
+	mq_open_plot,       /* plot */
 	NULL
 };
 

@@ -211,6 +211,28 @@ static int l_quantize(lua_State *L)
 	return 2;
 }
 
+/* metriq.cast(t, cfg [, scale = 1]) -> tensor, stats: every element
+ * through the format at one fixed scale, fakequant(x / scale) * scale, with
+ * no absmax scaling: the format's own range (Fig. 3), or a scale the caller
+ * chose.  cfg's granularity, role and scale-mode fields do not apply. */
+static int l_cast(lua_State *L)
+{
+	mq_tensor *t = mq_checktensor(L, 1);
+	mq_qcfg cfg;
+	mq_checkqcfg(L, 2, 0, 2, NULL, 1, &cfg);
+	lua_Number scale = luaL_optnumber(L, 3, 1.0);
+	float fs = (float)scale;
+	if (!(fs > 0.0f) || fs > 3.40282347e38f)
+		return luaL_argerror(L, 3, "scale must be a finite number > 0 (as a float32)");
+	mq_tensor *y = mq_newtensor(L, t->ndim, t->dim);
+	mq_qstats st = {0, 0, 0, 0};
+	mq_status s = mq_fakequant(&cfg.op.q, t->data, t->n, fs, 0, y->data, &st);
+	if (s)
+		return mq_lua_status(L, s, 2, NULL);
+	push_stats(L, &st);
+	return 2;
+}
+
 /* metriq.formats() -> list of the named formats */
 static int l_formats(lua_State *L)
 {
@@ -259,6 +281,7 @@ static int l_format(lua_State *L)
 
 static const luaL_Reg funcs[] = {
 	{"quantize", l_quantize},
+	{"cast", l_cast},
 	{"formats", l_formats},
 	{"format", l_format},
 	{NULL, NULL}

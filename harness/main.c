@@ -12,6 +12,7 @@ static const struct {
 	{"formats", mq_cmd_formats, "table of every known number format"},
 	{"quantize", mq_cmd_quantize, "quantize numbers read from stdin"},
 	{"run", mq_cmd_run, "run an experiment script (Lua)"},
+	{"plot", mq_cmd_plot, "re-render a figure from a results folder"},
 };
 
 int mq_cli_error(const char *cmd, const char *fmt, ...)

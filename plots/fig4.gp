@@ -2,8 +2,10 @@
 # Student-t tail parameter nu, one panel per granularity, one curve per
 # format (colour) and rounding (solid: rtne, dashed: sr), log y.
 # Usage: gnuplot -e "data='DIR/fig4_backward_error.csv'; out='DIR/fig4.png'" plots/fig4.gp
+# metriq-data: fig4_backward_error.csv
 # Optional: stat='be_mean' (or be_median, be_p99, be_max), grans, formats,
-# roundings (space separated).  Columns are found by name in the header.
+# roundings (space separated).  Columns are found by name in the header;
+# rows may come in any order (each curve is sorted by nu: smooth unique).
 if (!exists("data")) data = 'results/paper/fig4_backward_error.csv'
 if (!exists("out")) out = 'fig4.png'
 if (!exists("stat")) stat = 'be_mean'
@@ -12,7 +14,8 @@ if (!exists("formats")) formats = 'int8 e4m3 e5m2'
 if (!exists("roundings")) roundings = 'rtne sr'
 npanel = words(grans)
 pretty(s) = s eq 'be_mean' ? 'mean' : s eq 'be_median' ? 'median' : s eq 'be_p99' ? '99th percentile' : s eq 'be_max' ? 'maximum' : s
-if (out[strlen(out)-3:] eq '.svg') {
+if (!exists("term")) term = (out[strlen(out)-3:] eq '.svg') ? 'svg' : 'png'
+if (term eq 'svg') {
     set terminal svg size 420*npanel+120,520 dynamic font 'Sans,12'
 } else {
     set terminal pngcairo size 520*npanel+120,620 font 'Sans,12'
@@ -31,15 +34,38 @@ set format y '10^{%L}'
 set grid xtics ytics lc rgb '#dddddd'
 set xlabel 'Student-t ν (heavier tails to the left)'
 set key top right box opaque font ',10'
+# One datablock, one index per (granularity, format, rounding) curve: rows
+# may come in any order in the file, and a filtered-out row must not break
+# a curve's line (gnuplot breaks lines at undefined points).
+nf = words(formats); nr = words(roundings)
+$D << EOD
+EOD
+do for [g = 1:npanel] {
+    do for [i = 1:nf] {
+        do for [j = 1:nr] {
+            set table $D append
+            plot data using (nux(strcol('nu'))):(column(stat)) with table \
+                if (strcol('format') eq word(formats, i) && strcol('granularity') eq word(grans, g) \
+                    && strcol('rounding') eq word(roundings, j))
+            unset table
+            set print $D append
+            print ""
+            print ""
+            unset print
+        }
+    }
+}
+# the datablock is whitespace-separated, without a header
+set datafile separator whitespace
+set datafile nocolumnheaders
+curve(g, i, j) = ((g - 1) * nf + (i - 1)) * nr + (j - 1)
 set multiplot layout 1, npanel title sprintf('Backward error |LR - Q(L,R)| / (|L||R|), %s over elements, Student-t inputs', pretty(stat))
 do for [g = 1:npanel] {
     gran = word(grans, g)
     set title gran
     if (g == 1) { set ylabel sprintf('%s backward error', pretty(stat)) } else { unset ylabel }
-    plot for [i = 1:words(formats)] for [j = 1:words(roundings)] data \
-        using ((strcol('format') eq word(formats, i) && strcol('granularity') eq gran && \
-                strcol('rounding') eq word(roundings, j)) ? nux(strcol('nu')) : NaN):(column(stat)) \
-        with linespoints lw 1.6 pt 7 ps 0.6 dt j lc rgb word(colors, i) \
+    plot for [i = 1:nf] for [j = 1:nr] $D index curve(g, i, j) using 1:2 \
+        smooth unique with linespoints lw 1.6 pt 7 ps 0.6 dt j lc rgb word(colors, i) \
         title sprintf('%s %s', word(formats, i), word(roundings, j))
 }
 unset multiplot
