@@ -61,7 +61,15 @@
  * accumulation cuBLAS adds the tensor-core accumulator into a float32
  * register every 128 products (its K tile) and restarts it from zero.
  * They are set for e4m3 operands (emin_a = emin_b = -6); call
- * mq_accum_model_operands for others (e5m2: -14).
+ * mq_accum_model_operands for others (e5m2: -14).  Where cuBLAS picks a
+ * split-K kernel (small M x N: at 256 x 256 x 8192 it did, kernels named
+ * "..._splitK_..." plus a reduction), each split restarts the tensor-core
+ * accumulator and the splits' float32 results are added: with fast
+ * accumulation that is promote = K / splits (two splits of 4096 there,
+ * bit for bit); without it the "h100-fp8" preset stayed bit for bit.
+ * Which products share a block, and where promotions fall, counts from
+ * k = 0; K need not be a multiple of either (K = 1008 and 2000 were bit
+ * for bit too).
  *
  * Inputs are float32 values that are exact values of the operand formats
  * (decoded FP8 codes, still scaled down: the descale is the caller's, as in
