@@ -405,7 +405,7 @@ int main(int argc, char **argv)
 		uint64_t m = 0;
 		for (int c = 0; c < NCLASS; c++)
 			m += total[v].mism[c];
-		fprintf(f, "%s,%s,%s,%llu,%llu,%s\n", vfmt[v], vmode[v], vop[v],
+		fprintf(f, "%s,%s,\"%s\",%llu,%llu,%s\n", vfmt[v], vmode[v], vop[v],
 		        (unsigned long long)checked, (unsigned long long)m, path);
 		printf("%-5s %-8s checked %llu mismatches %llu\n", vfmt[v], vmode[v],
 		       (unsigned long long)checked, (unsigned long long)m);
