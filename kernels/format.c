@@ -52,7 +52,8 @@ static float pow2f(int k)
 
 mq_status mq_format_float(mq_format *f, int e, int m, mq_specials sp)
 {
-	if (e < 1 || m < 0 || e + m > 15 || (sp == MQ_SPECIALS_IEEE && e < 2))
+	/* IEEE-like needs a mantissa bit to tell NaN from inf */
+	if (e < 1 || m < 0 || e + m > 15 || (sp == MQ_SPECIALS_IEEE && (e < 2 || m < 1)))
 		return MQ_EFORMAT;
 	/* fn-like with e == 1, m == 0 would have a single code that is NaN */
 	if (sp == MQ_SPECIALS_FN && e + m < 2)
@@ -75,8 +76,6 @@ mq_status mq_format_float(mq_format *f, int e, int m, mq_specials sp)
 		f->infcode = allones & ~((1u << m) - 1);
 		f->nancode = f->infcode | (m > 0 ? 1u << (m - 1) : 0);
 		f->maxcode = f->infcode - 1;
-		if (m == 0) /* e.g. e5m0: all-ones exponent is inf only; NaN needs a mantissa bit */
-			f->has_nan = 0, f->nancode = 0;
 		break;
 	case MQ_SPECIALS_FN:
 		f->has_nan = 1;
@@ -94,6 +93,10 @@ mq_status mq_format_float(mq_format *f, int e, int m, mq_specials sp)
 	                : ldexpf((float)((1u << m) + M), E - f->bias - m);
 	f->min_normal = pow2f(f->emin);
 	f->min_subnormal = pow2f(f->emin - m);
+	/* every value must be a float32 (quant.h's promise, and the encoder's
+	 * arithmetic): this rules out e9+ and the fn/mx variants of e8 */
+	if (f->emin - m < -149 || E - f->bias > 127 || f->emin < -126)
+		return MQ_EFORMAT;
 	return MQ_OK;
 }
 

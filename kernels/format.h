@@ -20,11 +20,17 @@
  *                  the encoder needs no INT branch.
  *   MQ_KIND_E8M0   the OCP MX scale format: unsigned, 8 exponent bits, no
  *                  mantissa, no zero, value 2^(code-127), code 0xFF is NaN.
+ *                  Positive values round to the nearest power of two by
+ *                  value (the tie 1.5*2^k goes to the even code); +-0 and
+ *                  values below 2^-127 become 2^-127, the nearest value,
+ *                  under either underflow rule; negatives (-inf too) are NaN.
  *
  * Names (mq_format_get):
  *   int2 .. int16; e4m3 (= e4m3fn), e5m2, fp16, bf16, e3m2, e2m3, e2m1, e8m0;
  *   eXmY (IEEE-like), eXmYfn (fn-like), eXmYmx (no inf/NaN) for any
- *   1 <= X, 0 <= Y, X+Y <= 15 (IEEE-like needs X >= 2).
+ *   1 <= X, 0 <= Y, X+Y <= 15 whose values all lie in float32's range (so
+ *   X <= 8, and X = 8 only IEEE-like); IEEE-like needs X >= 2 and Y >= 1
+ *   (a NaN needs a mantissa bit); fn-like needs X+Y >= 2.
  *
  * Codes are returned as uint32_t holding the format's bit pattern in the low
  * `bits` bits (INT codes in two's complement, e.g. int8 -127 is 0x81).

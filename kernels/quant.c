@@ -145,14 +145,17 @@ static inline rounded round_float(const mq_qspec *q, uint32_t u, uint32_t rbits)
 	return r;
 }
 
-/* E8M0: unsigned powers of two 2^-127 .. 2^127, no zero.  x <= 0 and NaN
- * are NaN; values below 2^-127 have no lower neighbour and become 2^-127
- * under every rounding (the underflow rule does not apply: there is no
- * zero to flush to).  Ties between 2^k and 2^(k+1) go to the even code. */
+/* E8M0: unsigned powers of two 2^-127 .. 2^127, no zero.  Negative
+ * values (-inf included) and NaN are NaN; +-0 and positives below 2^-127
+ * have no lower neighbour and become 2^-127, the nearest value, under every
+ * rounding (the underflow rule does not apply: there is no zero to flush
+ * to).  Ties between 2^k and 2^(k+1) go to the even code. */
 static inline rounded round_e8m0(const mq_qspec *q, uint32_t xbits, uint32_t rbits)
 {
 	rounded r = {0, R_FINITE};
-	if ((xbits >> 31) || xbits == 0 || xbits > F32_INF) {
+	if ((xbits & 0x7fffffffu) == 0)
+		return r; /* +-0: code 0 */
+	if ((xbits >> 31) || xbits > F32_INF) {
 		r.kind = R_NAN;
 		return r;
 	}
@@ -252,7 +255,7 @@ static inline float quant_one(const mq_qspec *q, float v, uint32_t rbits, mq_qst
 	if (r.kind == R_NAN) {
 		st->nan += u > F32_INF;
 		*code = f->has_nan ? with_sign(f, f->nancode, neg) : 0;
-		/* NaN in, NaN out; E8M0 also maps 0 and negatives here */
+		/* NaN in, NaN out; E8M0 also maps negatives here */
 		return u > F32_INF ? u2f(vb | 0x00400000u) : NAN;
 	}
 	st->clipped += u > f2u(f->max);
@@ -271,6 +274,8 @@ static inline float quant_one(const mq_qspec *q, float v, uint32_t rbits, mq_qst
 		out = mag_value(f, mag);
 	}
 	*code = with_sign(f, mag, neg);
+	if (f->kind == MQ_KIND_E8M0)
+		neg = 0; /* unsigned: only -0 gets here, and its value is +2^-127 */
 	return u2f(f2u(out) | (neg << 31));
 }
 

@@ -4,7 +4,11 @@
  * A block is keyed by the 64-bit seed and indexed by a 64-bit counter; it
  * yields four 32-bit words.  Element i of a stream uses word i%4 of block
  * i/4, so the bits an element gets depend only on (seed, i): any split of
- * the work over threads gives the same result. */
+ * the work over threads gives the same result.
+ *
+ * Mapping to Random123's philox4x32_10(ctr, key): key = {seed & 0xffffffff,
+ * seed >> 32}, ctr = {counter & 0xffffffff, counter >> 32, 0, 0}; its
+ * known-answer vector for ctr = key = 0 is mq_philox4x32(0, 0). */
 #ifndef MQ_RNG_H
 #define MQ_RNG_H
 

@@ -315,11 +315,15 @@ static void test_names(void)
 	static const char *const bad[] = {
 		"e9m9", "e0m3", "int1", "int17", "", "e4m3x", "e1m3", "e1m0", "E4M3",
 		"e4", "m3", "e16m0", "e4m3fnx", "int", "int8x", "fp32", "e-1m3", "e4m-1",
+		/* values beyond float32's range, and IEEE-like without a mantissa
+		 * bit for NaN (format.h) */
+		"e15m0mx", "e9m6", "e9m0fn", "e8m7fn", "e8m7mx", "e2m0", "e5m0",
 	};
 	mq_format f;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		CHECK(mq_format_get(bad[i], &f) == MQ_EFORMAT, "format '%s' not rejected", bad[i]);
-	static const char *const good[] = { "e1m3fn", "e1m3mx", "e2m13", "e15m0mx", "e2m0", "int2", "int16" };
+	static const char *const good[] = { "e1m3fn", "e1m3mx", "e2m13", "e8m7", "e8m1", "e7m0fn",
+	                                    "e7m8mx", "e2m0fn", "int2", "int16" };
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
 		CHECK(mq_format_get(good[i], &f) == MQ_OK, "format '%s' rejected", good[i]);
 
