@@ -8,7 +8,8 @@ operands rotated among 3 sets so that no repetition finds its inputs in
 L2):
   gemm_fp8_e4m3      torch._scaled_mm, e4m3 x e4m3, bf16 out, scales 1,
                      use_fast_accum False and True
-  gemm_int8          torch._int_mm, int8 x int8 -> int32
+  gemm_int8          torch._int_mm, int8 x int8 -> int32, both row-major
+  gemm_int8_colmajorB    the same with B column-major
   gemm_bf16          torch.mm, bf16
   quantize_e4m3      float32 -> e4m3 codes, given scale (gpu/quant.cu)
   quantize_e4m3_absmax   absmax pass + quantize pass (gpu/quant.cu)
@@ -72,10 +73,21 @@ def main():
     print(label)
     rows = []
 
-    def add(bench, shape, ms, items, unit_items, reps):
+    def kernels(fn):
+        try:
+            from torch.profiler import ProfilerActivity, profile
+            with profile(activities=[ProfilerActivity.CUDA]) as prof:
+                fn(0)
+                torch.cuda.synchronize()
+            return " | ".join(sorted({e.name[:90] for e in prof.events()
+                                      if e.device_type.name == "CUDA"}))
+        except Exception as e:
+            return f"(profiler: {e})"
+
+    def add(bench, shape, ms, items, unit_items, reps, kern=""):
         rate = items / (ms * 1e-3)
         rows.append({"bench": bench, "shape": shape, "ms": ms, "items": items, "rate": rate,
-                     "unit": unit_items, "reps": reps})
+                     "unit": unit_items, "reps": reps, "kernel": kern})
         scale = 1e12 if unit_items == "FLOP" else 1e9
         u = "TFLOP/s" if unit_items == "FLOP" else "G elements/s"
         print(f"{bench:28s} {shape:18s} {ms:9.4f} ms  {rate / scale:9.1f} {u}", flush=True)
@@ -99,7 +111,7 @@ def main():
                                         use_fast_accum=fast)
             ms, _ = timed(f8, reps)
             add(f"gemm_fp8_e4m3{'_fastaccum' if fast else ''}", f"{n}x{n}x{n}", ms, flops,
-                "FLOP", reps)
+                "FLOP", reps, kernels(f8))
         del sets
         sets = [(torch.randint(-127, 128, (n, n), device=dev, dtype=torch.int8),
                  torch.randint(-127, 128, (n, n), device=dev, dtype=torch.int8)) for _ in range(3)]
@@ -108,7 +120,11 @@ def main():
             x, y = sets[i % 3]
             return torch._int_mm(x, y)
         ms, _ = timed(i8, reps)
-        add("gemm_int8", f"{n}x{n}x{n}", ms, flops, "FLOP", reps)
+        add("gemm_int8", f"{n}x{n}x{n}", ms, flops, "FLOP", reps, kernels(i8))
+        # the same with B column-major (cuBLASLt's "TN" layout, as the FP8 case)
+        sets = [(x, y.t().contiguous().t()) for x, y in sets]
+        ms, _ = timed(i8, reps)
+        add("gemm_int8_colmajorB", f"{n}x{n}x{n}", ms, flops, "FLOP", reps, kernels(i8))
         del sets
         sets = [(torch.randn(n, n, device=dev, dtype=torch.bfloat16),
                  torch.randn(n, n, device=dev, dtype=torch.bfloat16)) for _ in range(3)]
@@ -117,7 +133,7 @@ def main():
             x, y = sets[i % 3]
             return torch.mm(x, y)
         ms, _ = timed(bf, reps)
-        add("gemm_bf16", f"{n}x{n}x{n}", ms, flops, "FLOP", reps)
+        add("gemm_bf16", f"{n}x{n}x{n}", ms, flops, "FLOP", reps, kernels(bf))
         del sets
         torch.cuda.empty_cache()
 
@@ -184,10 +200,11 @@ def main():
     # ---- write ----
     with open(os.path.join(out, "throughput.csv"), "w") as f:
         f.write("device,driver,cuda,benchmark,shape,median_ms,items,items_per_second,item,"
-                "repetitions\n")
+                "repetitions,kernels\n")
         for r in rows:
             f.write(f"\"{name}\",{driver},{torch.version.cuda},{r['bench']},{r['shape']},"
-                    f"{r['ms']:.6f},{r['items']:.0f},{r['rate']:.6e},{r['unit']},{r['reps']}\n")
+                    f"{r['ms']:.6f},{r['items']:.0f},{r['rate']:.6e},{r['unit']},{r['reps']},"
+                    f"\"{r['kernel']}\"\n")
     ctx = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
         "host_name": socket.gethostname(),
