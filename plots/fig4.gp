@@ -4,14 +4,22 @@
 # Usage: gnuplot -e "data='DIR/fig4_backward_error.csv'; out='DIR/fig4.png'" plots/fig4.gp
 # metriq-data: fig4_backward_error.csv
 # Optional: stat='be_mean' (or be_median, be_p99, be_max), grans, formats,
-# roundings (space separated).  Columns are found by name in the header;
+# roundings (space separated; default: those in the data).  Columns are found by name in the header;
 # rows may come in any order (each curve is sorted by nu: smooth unique).
 if (!exists("data")) data = 'results/paper/fig4_backward_error.csv'
 if (!exists("out")) out = 'fig4.png'
 if (!exists("stat")) stat = 'be_mean'
-if (!exists("grans")) grans = 'tensor channel block:32'
-if (!exists("formats")) formats = 'int8 e4m3 e5m2'
-if (!exists("roundings")) roundings = 'rtne sr'
+set datafile separator ','
+set datafile columnheaders
+# The granularities, formats and roundings present in the data, in order of
+# appearance, unless given: a run over a subset draws what it has.
+seen(list, s) = (strstrt(list, ' '.s.' ') == 0) ? list.s.' ' : list
+fg = ' '; ff = ' '; fr = ' '
+stats data using (fg = seen(fg, strcol('granularity')), ff = seen(ff, strcol('format')), \
+                  fr = seen(fr, strcol('rounding')), 1) nooutput
+if (!exists("grans")) grans = fg
+if (!exists("formats")) formats = ff
+if (!exists("roundings")) roundings = fr
 npanel = words(grans)
 pretty(s) = s eq 'be_mean' ? 'mean' : s eq 'be_median' ? 'median' : s eq 'be_p99' ? '99th percentile' : s eq 'be_max' ? 'maximum' : s
 if (!exists("term")) term = (out[strlen(out)-3:] eq '.svg') ? 'svg' : 'png'
@@ -21,8 +29,6 @@ if (term eq 'svg') {
     set terminal pngcairo size 520*npanel+120,620 font 'Sans,12'
 }
 set output out
-set datafile separator ','
-set datafile columnheaders
 colors = '#1f77b4 #d62728 #2ca02c #9467bd #ff7f0e #8c564b'
 # nu = inf (the normal distribution) is drawn at nu_inf, labelled with the infinity sign
 nu_inf = 300.0
@@ -38,11 +44,16 @@ set key top right box opaque font ',10'
 # may come in any order in the file, and a filtered-out row must not break
 # a curve's line (gnuplot breaks lines at undefined points).
 nf = words(formats); nr = words(roundings)
+curve(g, i, j) = ((g - 1) * nf + (i - 1)) * nr + (j - 1)
+array C[npanel * nf * nr]
 $D << EOD
 EOD
 do for [g = 1:npanel] {
     do for [i = 1:nf] {
         do for [j = 1:nr] {
+            stats data using ((strcol('format') eq word(formats, i) && strcol('granularity') eq word(grans, g) \
+                    && strcol('rounding') eq word(roundings, j)) ? 1 : 0) nooutput
+            C[curve(g, i, j) + 1] = STATS_sum
             set table $D append
             plot data using (nux(strcol('nu'))):(column(stat)) with table \
                 if (strcol('format') eq word(formats, i) && strcol('granularity') eq word(grans, g) \
@@ -58,14 +69,20 @@ do for [g = 1:npanel] {
 # the datablock is whitespace-separated, without a header
 set datafile separator whitespace
 set datafile nocolumnheaders
-curve(g, i, j) = ((g - 1) * nf + (i - 1)) * nr + (j - 1)
 set multiplot layout 1, npanel title sprintf('Backward error |LR - Q(L,R)| / (|L||R|), %s over elements, Student-t inputs', pretty(stat))
 do for [g = 1:npanel] {
     gran = word(grans, g)
     set title gran
     if (g == 1) { set ylabel sprintf('%s backward error', pretty(stat)) } else { unset ylabel }
-    plot for [i = 1:nf] for [j = 1:nr] $D index curve(g, i, j) using 1:2 \
-        smooth unique with linespoints lw 1.6 pt 7 ps 0.6 dt j lc rgb word(colors, i) \
-        title sprintf('%s %s', word(formats, i), word(roundings, j))
+    cmd = ''
+    do for [i = 1:nf] {
+        do for [j = 1:nr] {
+            if (C[curve(g, i, j) + 1] > 0) {
+                cmd = cmd.sprintf("$D index %d using 1:2 smooth unique with linespoints lw 1.6 pt 7 ps 0.6 dt %d lc rgb '%s' title '%s %s', ", \
+                                  curve(g, i, j), j, word(colors, i), word(formats, i), word(roundings, j))
+            }
+        }
+    }
+    eval('plot '.cmd[1:strlen(cmd) - 2])
 }
 unset multiplot
