@@ -4,7 +4,7 @@
 # Usage: gnuplot -e "data='DIR/fig2_histograms.csv'; out='DIR/fig2.png'" plots/fig2.gp
 # The moments are read from fig2_moments.csv beside the data file (or the
 # variable moments='...').
-if (!exists("data")) data = 'results/paper/fig2_histograms.csv'
+if (!exists("data")) data = 'results/paper/fig2/fig2_histograms.csv'
 if (!exists("out")) out = 'fig2.png'
 if (!exists("moments")) moments = data[1:strstrt(data, 'fig2_histograms.csv')-1].'fig2_moments.csv'
 if (!exists("tensors")) tensors = 'weights activations gradients'

@@ -6,7 +6,7 @@
 # metriq-data: fig3_relative_error.csv
 # Usage: gnuplot -e "data='DIR/fig3_relative_error.csv'; out='DIR/fig3.png'" plots/fig3.gp
 # Optional: rounding='rtne', formats='int8 e4m3 e5m2', ranges='DIR/fig3_ranges.csv'.
-if (!exists("data")) data = 'results/paper/fig3_relative_error.csv'
+if (!exists("data")) data = 'results/paper/fig3/fig3_relative_error.csv'
 if (!exists("out")) out = 'fig3.png'
 if (!exists("rounding")) rounding = 'rtne'
 if (!exists("formats")) formats = 'int8 e4m3 e5m2'

@@ -6,7 +6,7 @@
 # Optional: stat='be_mean' (or be_median, be_p99, be_max), grans, formats,
 # roundings (space separated; default: those in the data).  Columns are found by name in the header;
 # rows may come in any order (each curve is sorted by nu: smooth unique).
-if (!exists("data")) data = 'results/paper/fig4_backward_error.csv'
+if (!exists("data")) data = 'results/paper/fig4/fig4_backward_error.csv'
 if (!exists("out")) out = 'fig4.png'
 if (!exists("stat")) stat = 'be_mean'
 set datafile separator ','
@@ -21,6 +21,9 @@ if (!exists("grans")) grans = fg
 if (!exists("formats")) formats = ff
 if (!exists("roundings")) roundings = fr
 npanel = words(grans)
+# one y range for every panel, in whole decades, so panels compare by eye
+stats data using (column(stat) > 0 ? column(stat) : NaN) nooutput
+ylo = 10**floor(log10(STATS_min)); yhi = 10**ceil(log10(STATS_max))
 pretty(s) = s eq 'be_mean' ? 'mean' : s eq 'be_median' ? 'median' : s eq 'be_p99' ? '99th percentile' : s eq 'be_max' ? 'maximum' : s
 if (!exists("term")) term = (out[strlen(out)-3:] eq '.svg') ? 'svg' : 'png'
 if (term eq 'svg') {
@@ -69,6 +72,7 @@ do for [g = 1:npanel] {
 # the datablock is whitespace-separated, without a header
 set datafile separator whitespace
 set datafile nocolumnheaders
+set yrange [ylo:yhi]  # only now: stats above would obey it
 set multiplot layout 1, npanel title sprintf('Backward error |LR - Q(L,R)| / (|L||R|), %s over elements, Student-t inputs', pretty(stat))
 do for [g = 1:npanel] {
     gran = word(grans, g)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The main job: every figure of the paper, end to end, into results/paper/
-# (CSV, manifest and PNG/SVG figures).  Installs what is missing, builds,
-# runs each experiments/fig*.lua with its defaults.
+# The main job: every figure of the paper, end to end, into
+# results/paper/<figure>/ (CSV, manifest.json, PNG and SVG figures; a folder
+# per script, since a folder holds one run's manifest).  Installs what is
+# missing, builds, runs each experiments/fig*.lua with its defaults; extra
+# arguments go to every `metriq run` (e.g. --threads 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-debian.sh
@@ -16,7 +18,9 @@ if [ ${#scripts[@]} -eq 0 ]; then
 	exit 1
 fi
 for s in "${scripts[@]}"; do
-	echo "== $s" >&2
-	./build/metriq run "$s" --out "$out" "$@"
+	name=$(basename "$s" .lua)
+	fig=${name%%_*}
+	echo "== $s -> $out/$fig" >&2
+	./build/metriq run "$s" --out "$out/$fig" "$@"
 done
 echo "paper: results in $out" >&2
