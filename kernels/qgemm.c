@@ -14,6 +14,9 @@
  * is rounded once to double at the end.  The BLAS path rests on the same
  * fact: if every partial sum, in any order, is an integer multiple of
  * some uL'*uR' below 2^53 (2^24) times it, a dgemm (sgemm) cannot round.
+ *
+ * Modelled sums (MQ_ACCUM_MODEL) hand each segment's dot product to
+ * mq_accum_dot (accum.h) and descale it in float32 as FP32 does.
  */
 #include "qgemm.h"
 
@@ -38,8 +41,41 @@ const char *mq_accum_name(mq_accum a)
 	switch (a) {
 	case MQ_ACCUM_EXACT: return "exact";
 	case MQ_ACCUM_FP32: return "fp32";
+	case MQ_ACCUM_MODEL: return "model";
 	}
 	return "?";
+}
+
+/* The tensor-core presets of accum.h; "fp32" stays MQ_ACCUM_FP32. */
+static const char *const model_presets[] = {"h100-fp8", "h100-fp8-fast"};
+
+mq_status mq_qmatmul_accum(mq_qmatmul_cfg *cfg, const char *name)
+{
+	if (!cfg || !name)
+		return MQ_EOPTION;
+	if (mq_accum_parse(name, &cfg->accum) == MQ_OK)
+		return MQ_OK;
+	for (size_t i = 0; i < sizeof model_presets / sizeof model_presets[0]; i++)
+		if (!strcmp(name, model_presets[i])) {
+			cfg->accum = MQ_ACCUM_MODEL;
+			return mq_accum_model_preset(name, &cfg->model);
+		}
+	return MQ_EOPTION;
+}
+
+const char *mq_qmatmul_accum_known(void)
+{
+	return "exact, fp32, h100-fp8, h100-fp8-fast";
+}
+
+/* OCP FP8 E4M3 (fn) and E5M2 exactly: the two formats an FP8 tensor core
+ * multiplies.  A custom e4m3 (IEEE-like) or e5m2fn is not one of them. */
+int mq_qmatmul_model_format(const mq_format *f)
+{
+	if (!f || f->kind != MQ_KIND_FLOAT || f->bits != 8)
+		return 0;
+	return (f->ebits == 4 && f->mbits == 3 && f->specials == MQ_SPECIALS_FN) ||
+	       (f->ebits == 5 && f->mbits == 2 && f->specials == MQ_SPECIALS_IEEE);
 }
 
 mq_status mq_qoperand_init(mq_qoperand *o, const char *format,
@@ -164,7 +200,8 @@ typedef struct {
 typedef struct {
 	size_t M, K, N;
 	mq_accum acc;
-	operand l, r;
+	mq_accum_model model; /* MODEL: cfg's, with the operands' emin */
+	operand l, r;         /* MODEL: r.v is N x K (column j at j * K) */
 	size_t nseg;
 	size_t *seg;        /* seg[0] = 0 < ... < seg[nseg] = K */
 	size_t *lblk, *rblk;/* block index of each segment for L and R */
@@ -182,10 +219,11 @@ static void operand_free(operand *o)
 	free(o->bad);
 }
 
-/* Quantize x (rows x cols, the layout of `op`) and decode it unscaled. */
+/* Quantize x (rows x cols, the layout of `op`) and decode it unscaled,
+ * into v as x is laid out, or transposed (cols x rows) if `transpose`. */
 static mq_status operand_make(operand *o, const mq_qoperand *spec, mq_operand op,
                               size_t rows, size_t cols, const float *x,
-                              mq_qstats *stats)
+                              int transpose, mq_qstats *stats)
 {
 	memset(o, 0, sizeof *o);
 	mq_layout lay;
@@ -206,8 +244,23 @@ static mq_status operand_make(operand *o, const mq_qoperand *spec, mq_operand op
 	}
 	s = mq_quantize_tensor(&spec->q, &lay, &spec->gran, spec->mode, x, NULL,
 	                       codes, o->sc, stats);
-	if (s == MQ_OK)
+	if (s == MQ_OK && !transpose) {
 		s = mq_decode(&spec->q.fmt, codes, n, 1.0f, o->v);
+	} else if (s == MQ_OK) {
+		/* One row of codes at a time through a row buffer, so that the
+		 * transpose costs no second copy of the operand. */
+		float *tmp = malloc(cols * sizeof *tmp);
+		size_t csz = wide ? 2 : 1;
+		if (!tmp)
+			s = MQ_ENOMEM;
+		for (size_t r = 0; r < rows && s == MQ_OK; r++) {
+			s = mq_decode(&spec->q.fmt, (const unsigned char *)codes + r * cols * csz,
+			              cols, 1.0f, tmp);
+			for (size_t c = 0; c < cols; c++)
+				o->v[c * rows + r] = tmp[c];
+		}
+		free(tmp);
+	}
 	free(codes);
 	if (s != MQ_OK)
 		return s;
@@ -245,7 +298,7 @@ static mq_status operand_make(operand *o, const mq_qoperand *spec, mq_operand op
 			return MQ_ENOMEM;
 		for (size_t i = 0; i < n; i++)
 			if (!isfinite(o->v[i]))
-				o->bad[op == MQ_LHS ? i / cols : i % cols] = 1;
+				o->bad[op == MQ_LHS ? i / cols : transpose ? i / rows : i % cols] = 1;
 	}
 	return MQ_OK;
 }
@@ -407,6 +460,26 @@ static void row_fp32(const job *jb, size_t i, scratch *w)
 	}
 }
 
+/* MODEL, one row i: per segment one modelled dot product (both operands
+ * read in k order: r.v is transposed), then FP32's float descale and
+ * float sum over segments.  Inf and NaN take care of themselves. */
+static void row_model(const job *jb, size_t i, scratch *w)
+{
+	size_t K = jb->K, N = jb->N;
+	double *row = w->row;
+	const float *a = jb->l.v + i * K;
+	for (size_t s = 0; s < jb->nseg; s++) {
+		size_t k0 = jb->seg[s], kk = jb->seg[s + 1] - k0;
+		float sl = lscale(jb, i, s);
+		for (size_t j = 0; j < N; j++) {
+			float dot = mq_accum_dot(&jb->model, a + k0, 1, jb->r.v + j * K + k0, 1, kk);
+			/* fl32(fl32(sL * sR) * dot): the H100's order (docs/gpu.md) */
+			float d = dot * (sl * rscale(jb, s, j));
+			row[j] = s == 0 ? d : (double)((float)row[j] + d);
+		}
+	}
+}
+
 static void row_out(const job *jb, size_t i, const double *row)
 {
 	size_t N = jb->N;
@@ -444,6 +517,8 @@ static void *run_rows(void *arg)
 			if (jb->acc == MQ_ACCUM_FP32) {
 				/* float arithmetic carries inf and NaN by itself */
 				row_fp32(jb, i, &w);
+			} else if (jb->acc == MQ_ACCUM_MODEL) {
+				row_model(jb, i, &w);
 			} else {
 				row_exact(jb, i, &w);
 				int rb = jb->l.anybad && jb->l.bad[i];
@@ -648,11 +723,21 @@ static mq_status qmatmul(const mq_qmatmul_cfg *cfg, size_t M, size_t K, size_t N
 	mq_status s = check_shape(M, K, N);
 	if (s != MQ_OK)
 		return s;
-	if (cfg->accum != MQ_ACCUM_EXACT && cfg->accum != MQ_ACCUM_FP32)
+	if (cfg->accum != MQ_ACCUM_EXACT && cfg->accum != MQ_ACCUM_FP32 &&
+	    cfg->accum != MQ_ACCUM_MODEL)
 		return MQ_EOPTION;
 	if ((s = mq_qspec_check(&cfg->lhs.q)) != MQ_OK ||
 	    (s = mq_qspec_check(&cfg->rhs.q)) != MQ_OK)
 		return s;
+	mq_accum_model model = cfg->model;
+	if (cfg->accum == MQ_ACCUM_MODEL) {
+		if (!mq_qmatmul_model_format(&cfg->lhs.q.fmt) ||
+		    !mq_qmatmul_model_format(&cfg->rhs.q.fmt))
+			return MQ_EOPTION;
+		mq_accum_model_operands(&model, &cfg->lhs.q.fmt, &cfg->rhs.q.fmt);
+		if (mq_accum_model_check(&model) != MQ_OK)
+			return MQ_EOPTION;
+	}
 	if (cfg->accum == MQ_ACCUM_EXACT &&
 	    (!exact_ok(&cfg->lhs.q.fmt) || !exact_ok(&cfg->rhs.q.fmt) ||
 	     K > ((size_t)1 << 30)))
@@ -663,11 +748,13 @@ static mq_status qmatmul(const mq_qmatmul_cfg *cfg, size_t M, size_t K, size_t N
 	job jb;
 	memset(&jb, 0, sizeof jb);
 	jb.M = M, jb.K = K, jb.N = N, jb.acc = cfg->accum, jb.Cf = Cf, jb.Cd = Cd;
+	jb.model = model;
 	/* Stats are added only on success: quantize into locals first. */
 	mq_qstats ls = {0}, rs = {0};
-	s = operand_make(&jb.l, &cfg->lhs, MQ_LHS, M, K, L, &ls);
+	s = operand_make(&jb.l, &cfg->lhs, MQ_LHS, M, K, L, 0, &ls);
 	if (s == MQ_OK)
-		s = operand_make(&jb.r, &cfg->rhs, MQ_RHS, K, N, R, &rs);
+		s = operand_make(&jb.r, &cfg->rhs, MQ_RHS, K, N, R,
+		                 jb.acc == MQ_ACCUM_MODEL, &rs);
 	if (s == MQ_OK)
 		s = make_segments(&jb);
 	if (s == MQ_OK && jb.acc == MQ_ACCUM_EXACT) {

@@ -47,6 +47,30 @@
  *       C_ij += blocksum * s in block order.  This models a simple fp32
  *       accumulator; BLAS sgemm does not sum in k order, so it is not used
  *       for this mode.
+ *   MQ_ACCUM_MODEL "h100-fp8", "h100-fp8-fast" (the presets of accum.h)
+ *       an FP8 tensor core's accumulator: each (segment's) dot product is
+ *       mq_accum_dot under cfg->model, whose emin_a and emin_b are set
+ *       from the operands' formats (mq_accum_model_operands).  Both
+ *       operands must be FP8 (e4m3 or e5m2, any rounding, scale mode or
+ *       granularity), else MQ_EOPTION: the presets describe the FP8 data
+ *       path of an H100, and other formats take other data paths there.
+ *       The descale is what the H100 does for per-tensor scales,
+ *       measured bit for bit (docs/gpu.md): C_ij = fl32(fl32(sL * sR) *
+ *       dot), the same float32 arithmetic as MQ_ACCUM_FP32.  Beyond what
+ *       was measured (extrapolations, same formula):
+ *         channel, fine: sL_i * sR_j per output, as above (the rowwise
+ *           scaling of torch._scaled_mm was not measured: its epilogue
+ *           may round the two products in another order);
+ *         block:B: each segment starts a fresh accumulator (T = 0, the
+ *           promotion count from the segment's start), is descaled as
+ *           above and added to the output in float32 in segment order:
+ *           with B = 128 = the promotion interval this is the
+ *           fine-grained scheme of DeepSeek-V3 (section 3.3.2), which
+ *           Hopper has no instruction for.
+ *       Operands holding inf or NaN (MQ_OVF_IEEE) give what accum.h
+ *       gives (inf or NaN); the GPU was not measured on them.
+ *       e4m3 x e4m3 and e5m2 x e4m3 were measured; e4m3 x e5m2 and
+ *       e5m2 x e5m2 (which cuBLAS does not offer) use the same model.
  *
  * Speed.  For MQ_ACCUM_EXACT with tensor or channel scales the whole sum
  * is one dgemm (or sgemm) on the decoded values followed by an outer-
@@ -58,7 +82,10 @@
  * and any number of BLAS threads.  Otherwise, and for MQ_ACCUM_FP32,
  * plain loops run: integer images in int64 for EXACT (split in 16-bit
  * halves when a sum could leave int64: e5m2, wide INT-n), float32 in k
- * order for FP32.
+ * order for FP32.  MODEL evaluates the model product by product (some
+ * 10 ns each: an emulation, not a fast path); R's decoded values are
+ * stored column by column for it, so that each dot product reads both
+ * operands in k order.
  * Extra memory is O(M*K + K*N + M*N).
  *
  * Threads.  nthreads >= 2 splits the rows of C over that many pthreads
@@ -77,20 +104,22 @@
  * Non-finite quantized values.  Under MQ_OVF_IEEE a value can quantize to
  * inf or NaN; the output elements whose row of a or column of b holds one
  * are then computed in double (EXACT) or float (FP32) in k order and carry
- * the IEEE result (inf or NaN); the others are unaffected.
+ * the IEEE result (inf or NaN); the others are unaffected.  (MODEL: see
+ * above.)
  */
 #ifndef MQ_QGEMM_H
 #define MQ_QGEMM_H
 
 #include <stddef.h>
+#include "accum.h"
 #include "quant.h"
 #include "scale.h"
 #include "status.h"
 
-typedef enum { MQ_ACCUM_EXACT, MQ_ACCUM_FP32 } mq_accum;
+typedef enum { MQ_ACCUM_EXACT, MQ_ACCUM_FP32, MQ_ACCUM_MODEL } mq_accum;
 
 mq_status mq_accum_parse(const char *name, mq_accum *a); /* exact|fp32 */
-const char *mq_accum_name(mq_accum a);
+const char *mq_accum_name(mq_accum a); /* exact|fp32|model */
 
 /* How one operand is quantized. */
 typedef struct mq_qoperand {
@@ -108,8 +137,19 @@ mq_status mq_qoperand_init(mq_qoperand *o, const char *format,
 typedef struct mq_qmatmul_cfg {
 	mq_qoperand lhs, rhs;
 	mq_accum accum;
+	mq_accum_model model; /* MQ_ACCUM_MODEL only (its emin_* are ignored) */
 	unsigned flags;     /* MQ_QMM_* below; 0 normally */
 } mq_qmatmul_cfg;
+
+/* Set cfg->accum, and cfg->model for MQ_ACCUM_MODEL, from a name:
+ * "exact", "fp32", or a preset of accum.h that models a tensor core
+ * ("h100-fp8", "h100-fp8-fast"; accum.h's "fp32" preset is MQ_ACCUM_FP32
+ * here, the same numbers).  MQ_EOPTION if the name is unknown. */
+mq_status mq_qmatmul_accum(mq_qmatmul_cfg *cfg, const char *name);
+/* The names mq_qmatmul_accum knows, comma-separated, static. */
+const char *mq_qmatmul_accum_known(void);
+/* 1 if f is an FP8 format of MQ_ACCUM_MODEL (e4m3, e5m2), else 0. */
+int mq_qmatmul_model_format(const mq_format *f);
 
 /* Never take a BLAS path: plain loops only (tests compare the two). */
 #define MQ_QMM_REFERENCE 1u
