@@ -4,3 +4,8 @@
 add_executable(test_accum ${CMAKE_CURRENT_LIST_DIR}/test_accum.c)
 target_link_libraries(test_accum PRIVATE mqkernels Threads::Threads m)
 add_test(NAME accum COMMAND test_accum)
+
+# mq_qmatmul under the model (MQ_ACCUM_MODEL of kernels/qgemm.h).
+add_executable(test_qmm_model ${CMAKE_CURRENT_LIST_DIR}/test_qmm_model.c)
+target_link_libraries(test_qmm_model PRIVATE mqkernels Threads::Threads m)
+add_test(NAME qmatmul_model COMMAND test_qmm_model)
