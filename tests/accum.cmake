@@ -9,3 +9,16 @@ add_test(NAME accum COMMAND test_accum)
 add_executable(test_qmm_model ${CMAKE_CURRENT_LIST_DIR}/test_qmm_model.c)
 target_link_libraries(test_qmm_model PRIVATE mqkernels Threads::Threads m)
 add_test(NAME qmatmul_model COMMAND test_qmm_model)
+
+# ... and against the H100's own outputs, committed in results/gpu/raw
+# (docs/gpu.md): the operands are drawn again on the CPU by
+# gpu/mqgpu_host.c (plain C, no CUDA).  Held-out configurations with
+# K <= 1024 keep it to seconds; the full table is
+# results/gpu/qmatmul_model_check.csv (docs/gpu.md says how).
+add_executable(test_qmm_h100 ${CMAKE_CURRENT_LIST_DIR}/test_qmm_h100.c
+               ${PROJECT_SOURCE_DIR}/gpu/mqgpu_host.c)
+target_include_directories(test_qmm_h100 PRIVATE ${PROJECT_SOURCE_DIR}/gpu)
+target_link_libraries(test_qmm_h100 PRIVATE mqkernels Threads::Threads m)
+add_test(NAME qmatmul_model_h100
+         COMMAND test_qmm_h100 --split heldout --maxK 1024
+                 ${PROJECT_SOURCE_DIR}/results/gpu/raw/run1)
