@@ -7,7 +7,9 @@
  * fields (format, rounding, granularity, block, overflow, underflow,
  * scale, seed) apply to both operands unless a subtable lhs = {...} or
  * rhs = {...} (or a format name) overrides them; plus accum = 'exact'
- * (default) or 'fp32', threads = N (default: the run's --threads), and
+ * (default), 'fp32', or an FP8 tensor core's accumulator, 'h100-fp8' or
+ * 'h100-fp8-fast' (mq_qmatmul_accum: e4m3/e5m2 operands only), threads =
+ * N (default: the run's --threads), and
  * reference = true (plain loops only, for tests).  The operand roles are
  * implied (L is the LHS, R the RHS).  Without a seed, the LHS then the RHS
  * take the run's next implicit seeds.
@@ -104,6 +106,7 @@ static int l_qmatmul(lua_State *L)
 	mq_qmatmul_cfg cfg;
 	memset(&cfg, 0, sizeof cfg);
 	cfg.accum = MQ_ACCUM_EXACT;
+	char accname[32] = "exact"; /* as the script spelled it, for messages */
 	int threads = run->threads;
 	if (ct == LUA_TTABLE) {
 		lua_pushnil(L);
@@ -123,9 +126,11 @@ static int l_qmatmul(lua_State *L)
 		lua_pop(L, 1);
 		if (lua_getfield(L, 3, "accum") != LUA_TNIL) {
 			const char *a = lua_tostring(L, -1);
-			if (lua_type(L, -1) != LUA_TSTRING || mq_accum_parse(a, &cfg.accum))
-				luaL_argerror(L, 3, lua_pushfstring(L, "unknown accum '%s'; known: exact, fp32",
-				                                    luaL_tolstring(L, -1, NULL)));
+			if (lua_type(L, -1) != LUA_TSTRING || mq_qmatmul_accum(&cfg, a))
+				luaL_argerror(L, 3, lua_pushfstring(L, "unknown accum '%s'; known: %s",
+				                                    luaL_tolstring(L, -1, NULL),
+				                                    mq_qmatmul_accum_known()));
+			snprintf(accname, sizeof accname, "%s", a);
 		}
 		lua_pop(L, 1);
 		if (lua_getfield(L, 3, "threads") != LUA_TNIL) {
@@ -153,10 +158,14 @@ static int l_qmatmul(lua_State *L)
 	mq_status s = mq_qmatmul(&cfg, M, K, N, l->data, r->data, c->data, threads, &ls, &rs);
 	if (s == MQ_ENONFINITE)
 		return mq_lua_status(L, s, 0, "NaN or Inf in L or R (absmax scaling needs finite data)");
+	if (s == MQ_EOPTION && cfg.accum == MQ_ACCUM_MODEL)
+		return mq_lua_status(L, s, 3, lua_pushfstring(L, "accum '%s' models an FP8 tensor core: "
+		                     "both operands must be e4m3 or e5m2, got %s x %s", accname,
+		                     cfg.lhs.q.fmt.name, cfg.rhs.q.fmt.name));
 	if (s == MQ_EOPTION)
 		return mq_lua_status(L, s, 3, lua_pushfstring(L, "accum '%s' is not available for %s x %s "
 		                     "(exact needs formats of at most 8 bits or int up to int16; use "
-		                     "accum = 'fp32')", mq_accum_name(cfg.accum), cfg.lhs.q.fmt.name,
+		                     "accum = 'fp32')", accname, cfg.lhs.q.fmt.name,
 		                     cfg.rhs.q.fmt.name));
 	if (s)
 		return mq_lua_status(L, s, 0, NULL);

@@ -22,3 +22,17 @@ target_link_libraries(test_qmm_h100 PRIVATE mqkernels Threads::Threads m)
 add_test(NAME qmatmul_model_h100
          COMMAND test_qmm_h100 --split heldout --maxK 1024
                  ${PROJECT_SOURCE_DIR}/results/gpu/raw/run1)
+
+# ... and from Lua: metriq.qmatmul(L, R, {accum = "h100-fp8" | "h100-fp8-fast"})
+# (mq_run_test and the script folder come from harness.cmake).
+if(COMMAND mq_run_test)
+  mq_run_test(lua_qmatmul_model qmatmul_model.lua ARGS --quiet)
+  foreach(c "int8;accum 'h100-fp8' models an FP8 tensor core: both operands must be e4m3 or e5m2, got int8 x int8"
+            "rhs_fp16;accum 'h100-fp8-fast' models an FP8 tensor core: both operands must be e4m3 or e5m2, got e4m3 x fp16"
+            "name;unknown accum 'h100'\\; known: exact, fp32, h100-fp8, h100-fp8-fast")
+    list(GET c 0 case)
+    list(GET c 1 msg)
+    mq_run_test(lua_qmatmul_model_bad_${case} qmatmul_model.lua RC 1
+                ARGS --quiet --set case=${case} ERR "${msg}")
+  endforeach()
+endif()
