@@ -13,6 +13,7 @@ static const struct {
 	{"quantize", mq_cmd_quantize, "quantize numbers read from stdin"},
 	{"run", mq_cmd_run, "run an experiment script (Lua)"},
 	{"plot", mq_cmd_plot, "re-render a figure from a results folder"},
+	{"compare", mq_cmd_compare, "benchmark JSON files side by side, with ratios"},
 };
 
 int mq_cli_error(const char *cmd, const char *fmt, ...)
