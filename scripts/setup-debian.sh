@@ -2,9 +2,10 @@
 # Install the Debian packages metriq builds and runs with, if any is missing.
 # Nothing else is downloaded, at build or at run time.
 set -euo pipefail
-# libjansson-dev: safetensors headers (io/); clang: libFuzzer (METRIQ_FUZZ)
+# libjansson-dev: safetensors headers (io/) and metriq compare (Google Benchmark
+# JSON); clang: libFuzzer (METRIQ_FUZZ)
 pkgs=(build-essential cmake pkg-config libgsl-dev liblua5.4-dev lua5.4
-      libopenblas-dev libbenchmark-dev gnuplot-nox
+      libopenblas-dev openmpi-bin libopenmpi-dev libbenchmark-dev gnuplot-nox
       libjansson-dev clang)
 missing=()
 for p in "${pkgs[@]}"; do
