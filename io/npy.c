@@ -133,7 +133,7 @@ static mq_io_status parse_descr(const mq_io_file *f, const char *descr, const mq
 				return mq_io_fail(f, err, errlen, MQ_IO_EDTYPE,
 				                  "dtype '%s' is a 16-bit integer; if it holds bfloat16 "
 				                  "bit patterns (torch: t.view(torch.int16).numpy()), "
-				                  "read it with the int16-as-bfloat16 option", descr);
+				                  "read it with the int16-as-bf16 option", descr);
 			t->dtype = MQ_IO_BF16;
 		} else
 			goto unsupported;

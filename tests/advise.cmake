@@ -6,3 +6,15 @@ set(MQ_FUZZ_CORPUS ${CMAKE_CURRENT_LIST_DIR}/fuzz/corpus)
 add_executable(test_io ${CMAKE_CURRENT_LIST_DIR}/test_io.c)
 target_link_libraries(test_io PRIVATE mqio m)
 add_test(NAME io COMMAND test_io ${MQ_FUZZ_CORPUS} ${CMAKE_CURRENT_BINARY_DIR})
+
+# The fuzz corpus (tests/fuzz/corpus: seeds and what libFuzzer kept),
+# replayed through both readers in every build, so that an input that once
+# crashed stays fixed.  The targets are the fuzzers' own sources with a
+# plain main (tests/fuzz/replay.c) instead of libFuzzer.
+foreach(reader npy safetensors)
+  add_executable(replay_${reader} ${CMAKE_CURRENT_LIST_DIR}/fuzz/replay.c
+                 ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_${reader}.c)
+  target_link_libraries(replay_${reader} PRIVATE mqio)
+  add_test(NAME fuzz_replay_${reader}
+           COMMAND replay_${reader} ${MQ_FUZZ_CORPUS}/npy ${MQ_FUZZ_CORPUS}/safetensors)
+endforeach()

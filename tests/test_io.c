@@ -159,7 +159,7 @@ static void test_numpy_other(void)
 	snprintf(path, sizeof path, "%s/npy/bf16_i2.npy", corpus);
 	mq_io_status s = mq_io_open(&f, path, NULL, err, sizeof err);
 	CHECK(s == MQ_IO_EDTYPE && strstr(err, "'<i2' is a 16-bit integer") &&
-	          strstr(err, "int16-as-bfloat16"), "i2 without the option: %s", err);
+	          strstr(err, "int16-as-bf16 option"), "i2 without the option: %s", err);
 	mq_io_close(&f);
 }
 
