@@ -5,6 +5,7 @@
 
 int mq_cmd_formats(int argc, char **argv);
 int mq_cmd_quantize(int argc, char **argv);
+int mq_cmd_advise(int argc, char **argv);
 int mq_cmd_plot(int argc, char **argv);
 int mq_cmd_run(int argc, char **argv);
 int mq_cmd_compare(int argc, char **argv);

@@ -18,3 +18,10 @@ foreach(reader npy safetensors)
   add_test(NAME fuzz_replay_${reader}
            COMMAND replay_${reader} ${MQ_FUZZ_CORPUS}/npy ${MQ_FUZZ_CORPUS}/safetensors)
 endforeach()
+
+# metriq advise on fixtures drawn at test time (advise_gen: normal weights,
+# log-normal-magnitude gradients, bad files), checked by advise_test.sh.
+add_executable(advise_gen ${CMAKE_CURRENT_LIST_DIR}/advise_gen.c)
+target_link_libraries(advise_gen PRIVATE mqkernels m)
+add_test(NAME advise COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/advise_test.sh
+         $<TARGET_FILE:metriq> $<TARGET_FILE:advise_gen> ${CMAKE_CURRENT_BINARY_DIR}/advise-out)

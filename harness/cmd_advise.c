@@ -1,0 +1,717 @@
+/* cmd_advise.c: `metriq advise`, the paper's method applied to a user's own
+ * tensors: for each tensor of .npy / safetensors files, its moments and
+ * tail index, the error of every candidate format x rounding at one scale
+ * granularity, and a recommendation by the rule in docs/advise.md.
+ *
+ * Reading is io/ (tensorfile.h); quantizing and measuring are the kernels
+ * (mq_quantize_tensor, mq_error_split, mq_relerr, mq_stat_moments), the
+ * same code behind the paper's figures, so an advised number and a figure's
+ * number mean the same thing.  CSV files are written whole to NAME.tmp and
+ * renamed over NAME, so a reader never sees half a file. */
+#define _POSIX_C_SOURCE 200809L /* mkdir */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "metriq.h"
+#include "tensorfile.h"
+
+static const char usage[] =
+    "usage: metriq advise FILE... [--granularity tensor|channel|block:N]\n"
+    "                     [--role lhs|rhs] [--out DIR] [--formats LIST]\n"
+    "                     [--roundings LIST] [--scale fp32|pow2] [--seed N]\n"
+    "                     [--underflow-budget F] [--clip-budget F] [--margin DB]\n"
+    "                     [--max-bytes N[K|M|G]] [--int16-as-bf16]\n\n"
+    "For every float tensor in the .npy and safetensors FILEs: moments, a tail\n"
+    "index, and for every candidate format x rounding at the granularity: SQNR,\n"
+    "mean and max relative error, clipped and underflowed fractions; then a\n"
+    "recommendation.  The rule: among candidates whose underflowed fraction\n"
+    "(nonzero values flushed to zero) is at most --underflow-budget (default\n"
+    "0.03) and whose clipping causes at most --clip-budget (default 0.01) of\n"
+    "the squared error, take the best SQNR; the first candidate (formats in\n"
+    "LIST order, then roundings) within --margin dB (default 0) of it wins.\n"
+    "If none is within budget, the one with the fewest underflowed + clipped.\n\n"
+    "  --granularity  scale groups: tensor (default), channel, block:N\n"
+    "  --role         which axis is contracted: lhs (default) the last axis\n"
+    "                 (M x K), rhs the first (K x N); other axes are flattened\n"
+    "  --formats      default int8,e4m3,e5m2 ('metriq formats' lists all)\n"
+    "  --roundings    default rtne,sr (also rtz, rna, sr:K)\n"
+    "  --scale        absmax scale rounded to fp32 (default) or a power of two\n"
+    "  --seed         stochastic rounding stream (default 0)\n"
+    "  --max-bytes    refuse files larger than this (default 1G)\n"
+    "  --int16-as-bf16  .npy '<i2'/'<u2' data are bfloat16 bit patterns\n"
+    "  --out DIR      write DIR/advice.csv (one row per tensor) and\n"
+    "                 DIR/metrics.csv (every candidate)\n"
+    "docs/advise.md has the details.\n";
+
+#define MAXF 16 /* candidate formats */
+#define MAXR 8  /* candidate roundings */
+
+typedef struct opts {
+	mq_granularity gran;
+	char gran_name[32];
+	mq_operand role;
+	mq_scale_mode scale;
+	uint64_t seed;
+	double under_budget, clip_budget, margin;
+	mq_io_opts io;
+	const char *out;
+	mq_format fmt[MAXF];
+	size_t nfmt;
+	mq_rounding rnd[MAXR];
+	char rnd_name[MAXR][16];
+	size_t nrnd;
+} opts;
+
+/* One candidate's measurements. */
+typedef struct cand {
+	size_t f, r;              /* indices into opts.fmt, opts.rnd */
+	double sqnr, mse, mean_re, max_re;
+	double clip_frac, clip_share, under_frac;
+	int ok;                   /* within both budgets */
+} cand;
+
+/* ---- option parsing ---- */
+
+static int parse_double(const char *s, double lo, double hi, double *v)
+{
+	char *end;
+	errno = 0;
+	double x = strtod(s, &end);
+	if (end == s || *end || errno || !(x >= lo && x <= hi))
+		return 0;
+	*v = x;
+	return 1;
+}
+
+static int parse_bytes(const char *s, uint64_t *v)
+{
+	char *end;
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return 0;
+	unsigned long long x = strtoull(s, &end, 10);
+	int shift = 0;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end || errno || x == 0 || x > (UINT64_MAX >> shift))
+		return 0;
+	*v = (uint64_t)x << shift;
+	return 1;
+}
+
+/* Split a comma list into at most max items of at most 31 characters. */
+static int split(const char *list, char items[][32], size_t max, size_t *n)
+{
+	*n = 0;
+	const char *p = list;
+	for (;;) {
+		const char *q = strchr(p, ',');
+		size_t l = q ? (size_t)(q - p) : strlen(p);
+		if (l == 0 || l > 31 || *n == max)
+			return 0;
+		memcpy(items[*n], p, l);
+		items[(*n)++][l] = 0;
+		if (!q)
+			return 1;
+		p = q + 1;
+	}
+}
+
+static int parse_args(int argc, char **argv, opts *o, int *nfiles, char ***files)
+{
+	const char *gran = "tensor", *role = "lhs", *formats = "int8,e4m3,e5m2";
+	const char *roundings = "rtne,sr", *scale = "fp32";
+	memset(o, 0, sizeof *o);
+	o->under_budget = 0.03;
+	o->clip_budget = 0.01;
+	*files = malloc((size_t)argc * sizeof **files);
+	if (!*files)
+		return mq_cli_error("advise", "out of memory");
+	*nfiles = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(usage, stdout);
+			return -1;
+		}
+		if (!strcmp(a, "--int16-as-bf16")) {
+			o->io.int16_as_bf16 = 1;
+			continue;
+		}
+		if (strncmp(a, "--", 2)) {
+			(*files)[(*nfiles)++] = argv[i];
+			continue;
+		}
+		static const char *const valued[] = {
+		    "--granularity", "--role", "--out", "--formats", "--roundings", "--scale",
+		    "--seed", "--underflow-budget", "--clip-budget", "--margin", "--max-bytes"};
+		size_t k = 0;
+		while (k < sizeof valued / sizeof valued[0] && strcmp(a, valued[k]))
+			k++;
+		if (k == sizeof valued / sizeof valued[0])
+			return mq_cli_error("advise", "unknown option '%s' (try --help)", a);
+		if (i + 1 >= argc)
+			return mq_cli_error("advise", "option '%s' needs a value", a);
+		const char *v = argv[++i];
+		switch (k) {
+		case 0: gran = v; break;
+		case 1: role = v; break;
+		case 2: o->out = v; break;
+		case 3: formats = v; break;
+		case 4: roundings = v; break;
+		case 5: scale = v; break;
+		case 6: {
+			char *end;
+			errno = 0;
+			int hex = v[0] == '0' && (v[1] == 'x' || v[1] == 'X');
+			unsigned long long s = strtoull(v, &end, hex ? 16 : 10);
+			if (!*v || *v == '-' || *end || errno)
+				return mq_cli_error("advise", "--seed '%s' is not a non-negative integer", v);
+			o->seed = s;
+			break;
+		}
+		case 7:
+		case 8:
+			if (!parse_double(v, 0, 1, k == 7 ? &o->under_budget : &o->clip_budget))
+				return mq_cli_error("advise", "%s '%s' is not a fraction in [0, 1]", a, v);
+			break;
+		case 9:
+			if (!parse_double(v, 0, INFINITY, &o->margin))
+				return mq_cli_error("advise", "--margin '%s' is not a number of dB >= 0", v);
+			break;
+		case 10:
+			if (!parse_bytes(v, &o->io.max_bytes))
+				return mq_cli_error("advise", "--max-bytes '%s' is not a size like 4096, 512M "
+				                    "or 8G", v);
+			break;
+		}
+	}
+	if (*nfiles == 0)
+		return mq_cli_error("advise", "no input files (usage: metriq advise FILE... [options])");
+	if (mq_gran_parse(gran, &o->gran) != MQ_OK)
+		return mq_cli_error("advise", "unknown granularity '%s' (known: tensor, channel, "
+		                    "block:N with N >= 1)", gran);
+	mq_gran_name(&o->gran, o->gran_name, sizeof o->gran_name);
+	if (!strcmp(role, "lhs"))
+		o->role = MQ_LHS;
+	else if (!strcmp(role, "rhs"))
+		o->role = MQ_RHS;
+	else
+		return mq_cli_error("advise", "unknown role '%s' (known: lhs, rhs)", role);
+	if (mq_scale_mode_parse(scale, &o->scale) != MQ_OK)
+		return mq_cli_error("advise", "unknown scale '%s' (known: fp32, pow2)", scale);
+	char items[MAXF][32];
+	size_t n;
+	if (!split(formats, items, MAXF, &n))
+		return mq_cli_error("advise", "--formats '%s' is not a comma list of at most %d "
+		                    "formats", formats, MAXF);
+	for (size_t i = 0; i < n; i++) {
+		if (mq_format_get(items[i], &o->fmt[i]) != MQ_OK)
+			return mq_cli_error("advise", "unknown format '%s' (known: %s)", items[i],
+			                    mq_format_known());
+		/* E8M0 has no zero and no sign: it is a scale format, and a
+		 * tensor quantized to it has no meaningful error */
+		if (o->fmt[i].kind == MQ_KIND_E8M0)
+			return mq_cli_error("advise", "format '%s' is a scale format (no sign, no zero), "
+			                    "not a candidate for tensor elements", items[i]);
+	}
+	o->nfmt = n;
+	if (!split(roundings, items, MAXR, &n))
+		return mq_cli_error("advise", "--roundings '%s' is not a comma list of at most %d "
+		                    "roundings", roundings, MAXR);
+	for (size_t i = 0; i < n; i++) {
+		if (mq_rounding_parse(items[i], &o->rnd[i]) != MQ_OK)
+			return mq_cli_error("advise", "unknown rounding '%s' (known: rtne, rtz, rna, sr, "
+			                    "sr:K with 1 <= K <= 32)", items[i]);
+		mq_rounding_name(&o->rnd[i], o->rnd_name[i]);
+	}
+	o->nrnd = n;
+	return 0;
+}
+
+/* ---- statistics ---- */
+
+/* Put the k+1 largest of a[0..n) in a[n-k-1..n), a[n-k-1] the smallest
+ * of them (quickselect, three-way partition so that runs of equal values,
+ * common in real tensors, cost no extra passes; pivots from a fixed LCG,
+ * so the run is deterministic and no input order is a worst case in
+ * practice). */
+static void select_top(float *a, size_t n, size_t target)
+{
+	size_t lo = 0, hi = n; /* target lies in [lo, hi) */
+	uint64_t rng = 0x9E3779B97F4A7C15ULL;
+	while (hi - lo > 1) {
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		float p = a[lo + (size_t)((rng >> 33) % (hi - lo))];
+		size_t lt = lo, i = lo, gt = hi; /* [lo,lt) < p, [lt,i) == p, [gt,hi) > p */
+		while (i < gt) {
+			float v = a[i];
+			if (v < p) {
+				a[i++] = a[lt];
+				a[lt++] = v;
+			} else if (v > p) {
+				a[i] = a[--gt];
+				a[gt] = v;
+			} else
+				i++;
+		}
+		if (target < lt)
+			hi = lt;
+		else if (target >= gt)
+			lo = gt;
+		else
+			return;
+	}
+}
+
+/* Hill's estimator of the tail index alpha from the k largest magnitudes
+ * X(1) >= ... >= X(k) over the threshold X(k+1):
+ *     1/alpha = (1/k) sum_{i<=k} ln(X(i) / X(k+1)),
+ * with k = floor(sqrt(m)) (at least 10) of the m nonzero magnitudes, a
+ * common choice that lets k grow with m while k/m -> 0.  A power-law tail
+ * P(|X| > x) ~ x^-alpha gives alpha (Student-t with nu degrees of freedom:
+ * nu); a normal sample gives a large value that grows slowly with m.  NaN
+ * when m < 20, +inf when the top k+1 are all equal. */
+static double hill(const float *x, size_t n, size_t *kout)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		m += x[i] != 0.0f;
+	*kout = 0;
+	if (m < 20)
+		return NAN;
+	float *a = malloc(m * sizeof *a);
+	if (!a)
+		return NAN;
+	m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (x[i] != 0.0f)
+			a[m++] = fabsf(x[i]);
+	size_t k = (size_t)floor(sqrt((double)m));
+	if (k < 10)
+		k = 10;
+	select_top(a, m, m - k - 1);
+	double thr = a[m - k - 1], s = 0.0;
+	for (size_t i = m - k; i < m; i++)
+		s += log((double)a[i] / thr);
+	free(a);
+	*kout = k;
+	return s > 0.0 ? (double)k / s : INFINITY;
+}
+
+/* ---- output ---- */
+
+/* A CSV number: the shortest round-trip text, or inf / -inf / nan. */
+static void csv_num(mq_buf *b, double v)
+{
+	mq_buf_char(b, ',');
+	if (isnan(v))
+		mq_buf_str(b, "nan");
+	else if (isinf(v))
+		mq_buf_str(b, v < 0 ? "-inf" : "inf");
+	else
+		mq_buf_double(b, v);
+}
+
+/* A CSV text field (RFC 4180: quoted if it holds a comma, quote, CR or LF). */
+static void csv_str(mq_buf *b, const char *s, int first)
+{
+	if (!first)
+		mq_buf_char(b, ',');
+	if (!strpbrk(s, ",\"\r\n")) {
+		mq_buf_str(b, s);
+		return;
+	}
+	mq_buf_char(b, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			mq_buf_char(b, '"');
+		mq_buf_char(b, *s);
+	}
+	mq_buf_char(b, '"');
+}
+
+/* Write text to DIR/NAME via DIR/NAME.tmp and rename(2), which replaces the
+ * file atomically: a reader sees the old file or the new one, whole. */
+static int write_atomic(const char *dir, const char *name, const mq_buf *b)
+{
+	char tmp[4096], dst[4096];
+	if (snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name) >= (int)sizeof tmp ||
+	    snprintf(dst, sizeof dst, "%s/%s", dir, name) >= (int)sizeof dst)
+		return mq_cli_error("advise", "--out '%s': path too long", dir);
+	FILE *f = fopen(tmp, "wb");
+	if (!f)
+		return mq_cli_error("advise", "%s: %s", tmp, strerror(errno));
+	size_t w = fwrite(b->p ? b->p : "", 1, b->len, f);
+	int e = w == b->len ? 0 : errno ? errno : EIO;
+	if (fclose(f) && !e)
+		e = errno ? errno : EIO;
+	if (e) {
+		remove(tmp);
+		return mq_cli_error("advise", "%s: %s", tmp, strerror(e));
+	}
+	if (rename(tmp, dst)) {
+		e = errno;
+		remove(tmp);
+		return mq_cli_error("advise", "rename %s: %s", tmp, strerror(e));
+	}
+	return 0;
+}
+
+static int make_dirs(const char *path)
+{
+	size_t n = strlen(path);
+	char *p = malloc(n + 1);
+	if (!p)
+		return -1;
+	memcpy(p, path, n + 1);
+	for (char *s = p + 1;; s++) {
+		if (*s == '/' || *s == 0) {
+			char c = *s;
+			*s = 0;
+			if (mkdir(p, 0777) && errno != EEXIST) {
+				free(p);
+				return -1;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+}
+
+static void shape_str(const mq_io_tensor *t, char *out, size_t len)
+{
+	size_t k = (size_t)snprintf(out, len, "%s", t->ndim ? "" : "scalar");
+	for (int d = 0; d < t->ndim && k < len; d++)
+		k += (size_t)snprintf(out + k, len - k, "%s%llu", d ? "x" : "",
+		                      (unsigned long long)t->dim[d]);
+}
+
+/* A tensor name for the terminal: control characters become '?'. */
+static void print_name(const char *s)
+{
+	for (; *s; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
+/* ---- one tensor ---- */
+
+typedef struct sink {
+	mq_buf advice, metrics;   /* CSV text, header included */
+	mq_buf summary;           /* the closing table on stdout */
+	size_t tensors;
+} sink;
+
+/* Measure every candidate on x (n elements, layout l); fill c[]. */
+static int measure(const opts *o, const mq_layout *l, const float *x, size_t n, size_t nnz,
+                   float *y, float *re, cand *c, const char *label)
+{
+	size_t nc = 0;
+	for (size_t fi = 0; fi < o->nfmt; fi++)
+		for (size_t ri = 0; ri < o->nrnd; ri++, nc++) {
+			cand *k = &c[nc];
+			memset(k, 0, sizeof *k);
+			k->f = fi;
+			k->r = ri;
+			mq_qspec q;
+			memset(&q, 0, sizeof q);
+			q.fmt = o->fmt[fi];
+			q.rnd = o->rnd[ri];
+			q.ovf = MQ_OVF_SATURATE;
+			q.unf = MQ_UNF_GRADUAL;
+			q.seed = o->seed;
+			mq_errsplit es;
+			mq_status s = mq_quantize_tensor(&q, l, &o->gran, o->scale, x, y, NULL, NULL, NULL);
+			if (s == MQ_OK)
+				s = mq_error_split(&q.fmt, l, &o->gran, o->scale, x, y, &es);
+			if (s == MQ_OK)
+				s = mq_relerr(x, y, n, re);
+			if (s != MQ_OK)
+				return mq_cli_error("advise", "%s: %s %s: %s", label, q.fmt.name,
+				                    o->rnd_name[ri], mq_strerror(s));
+			double sum = 0.0, mx = 0.0;
+			for (size_t i = 0; i < n; i++) {
+				if (x[i] != 0.0f)
+					sum += re[i];
+				if (re[i] > mx)
+					mx = re[i];
+			}
+			k->sqnr = es.sqnr_db;
+			k->mse = es.mse;
+			k->mean_re = nnz ? sum / (double)nnz : 0.0;
+			k->max_re = mx;
+			k->clip_frac = nnz ? (double)es.nclip / (double)nnz : 0.0;
+			k->under_frac = nnz ? (double)es.nunder / (double)nnz : 0.0;
+			k->clip_share = es.sse > 0.0 ? es.sse_clip / es.sse : 0.0;
+			k->ok = k->under_frac <= o->under_budget && k->clip_share <= o->clip_budget;
+		}
+	return 0;
+}
+
+/* The rule (docs/advise.md); returns the chosen index, reason in *why. */
+static size_t decide(const opts *o, const cand *c, size_t nc, size_t nnz, const char **why)
+{
+	if (nnz == 0) {
+		*why = "all zeros: every candidate is exact";
+		return 0;
+	}
+	double best = -INFINITY;
+	int any = 0;
+	for (size_t i = 0; i < nc; i++)
+		if (c[i].ok && (!any || c[i].sqnr > best)) {
+			best = c[i].sqnr;
+			any = 1;
+		}
+	if (any) {
+		for (size_t i = 0; i < nc; i++)
+			if (c[i].ok && c[i].sqnr >= best - o->margin) {
+				*why = c[i].sqnr < best ? "first within the margin of the best SQNR within "
+				                          "budgets"
+				                        : "best SQNR within budgets";
+				return i;
+			}
+	}
+	size_t pick = 0;
+	for (size_t i = 1; i < nc; i++) {
+		double a = c[i].under_frac + c[i].clip_share, b = c[pick].under_frac + c[pick].clip_share;
+		if (a < b || (a == b && c[i].sqnr > c[pick].sqnr))
+			pick = i;
+	}
+	*why = "no candidate within budgets: fewest underflowed + clipped (try a finer "
+	       "granularity)";
+	return pick;
+}
+
+static int advise_tensor(const opts *o, const mq_io_file *f, size_t ti, sink *out)
+{
+	const mq_io_tensor *t = &f->t[ti];
+	char label[1200], shape[400], err[1024];
+	snprintf(label, sizeof label, "%s: tensor '%s'", f->path, t->name);
+	if (t->skip) {
+		fprintf(stderr, "metriq advise: %s (%s): %s\n", label, t->dtype_str, t->skip);
+		return 0;
+	}
+	if (t->n == 0) {
+		fprintf(stderr, "metriq advise: %s has no elements; skipped\n", label);
+		return 0;
+	}
+	if (t->n > SIZE_MAX / (2 * sizeof(size_t)))
+		return mq_cli_error("advise", "%s: too many elements", label);
+	size_t n = (size_t)t->n;
+	float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y), *re = malloc(n * sizeof *re);
+	size_t nc = o->nfmt * o->nrnd;
+	cand *c = malloc(nc * sizeof *c);
+	int rc = 0;
+	if (!x || !y || !re || !c) {
+		rc = mq_cli_error("advise", "%s: out of memory for %zu elements", label, n);
+		goto done;
+	}
+	mq_io_conv cv;
+	if (mq_io_load(f, ti, x, &cv, err, sizeof err) != MQ_IO_OK) {
+		rc = mq_cli_error("advise", "%s", err);
+		goto done;
+	}
+	/* absmax scaling of non-finite data has no answer (scale.h): refuse,
+	 * and say where the values came from */
+	if (cv.nan || cv.inf) {
+		rc = mq_cli_error("advise", "%s has %llu NaN and %llu infinite values of %zu%s; "
+		                  "advise needs finite data", label, (unsigned long long)cv.nan,
+		                  (unsigned long long)cv.inf, n,
+		                  cv.overflow ? " (some are float64 values beyond float32's range)"
+		                              : "");
+		goto done;
+	}
+	/* the tensor as a matrix: lhs contracts the last axis, rhs the first */
+	size_t rows = 1, cols = 1;
+	if (t->ndim > 0) {
+		if (o->role == MQ_LHS) {
+			cols = (size_t)t->dim[t->ndim - 1];
+			rows = n / cols;
+		} else {
+			rows = (size_t)t->dim[0];
+			cols = n / rows;
+		}
+	}
+	mq_layout l;
+	if (mq_layout_matrix(&l, rows, cols, o->role) != MQ_OK || mq_scale_count(&l, &o->gran) == 0) {
+		rc = mq_cli_error("advise", "%s: granularity %s does not fit a %zu x %zu matrix", label,
+		                  o->gran_name, rows, cols);
+		goto done;
+	}
+	size_t nnz = 0;
+	for (size_t i = 0; i < n; i++)
+		nnz += x[i] != 0.0f;
+	mq_moments mo = {n, NAN, NAN, NAN, NAN, NAN};
+	if (n >= 2)
+		mq_stat_moments(x, n, &mo);
+	size_t hk;
+	double alpha = hill(x, n, &hk);
+	if ((rc = measure(o, &l, x, n, nnz, y, re, c, label)))
+		goto done;
+	const char *why;
+	size_t pick = decide(o, c, nc, nnz, &why);
+	shape_str(t, shape, sizeof shape);
+
+	/* stdout: the tensor, its statistics, the candidates */
+	printf("%s", out->tensors ? "\n" : "");
+	print_name(t->name);
+	printf("  (%s, %s %s, %zu elements, %zu nonzero)\n", f->path, mq_io_dtype_name(t->dtype),
+	       shape, n, nnz);
+	printf("  mean %.4g  sd %.4g  skew %.3g  kurtosis %.3g  tail index %.3g", mo.mean, mo.sd,
+	       mo.skew, mo.kurtosis, alpha);
+	if (hk)
+		printf(" (Hill, k = %zu)", hk);
+	printf("\n  %s granularity, %s, %s scale\n", o->gran_name, o->role == MQ_LHS ? "lhs" : "rhs",
+	       o->scale == MQ_SCALE_POW2 ? "pow2" : "fp32");
+	/* clipped: share of the nonzero elements; clip_sse: share of the
+	 * squared error (what the clip budget limits); underflow: share of the
+	 * nonzero elements (what the underflow budget limits) */
+	printf("  %-8s %-8s %8s %9s %9s %9s %9s %9s\n", "format", "rounding", "sqnr_db", "mean_re",
+	       "max_re", "clipped", "clip_sse", "underflow");
+	for (size_t i = 0; i < nc; i++)
+		printf("  %-8s %-8s %8.2f %9.3e %9.3e %8.4f%% %8.4f%% %8.4f%%%s\n", o->fmt[c[i].f].name,
+		       o->rnd_name[c[i].r], c[i].sqnr, c[i].mean_re, c[i].max_re, 100 * c[i].clip_frac,
+		       100 * c[i].clip_share, 100 * c[i].under_frac,
+		       i == pick ? "  <- advice" : c[i].ok ? "" : "  (over budget)");
+	printf("  advice: %s %s (%s)\n", o->fmt[c[pick].f].name, o->rnd_name[c[pick].r], why);
+
+	/* CSV rows */
+	mq_buf *a = &out->advice;
+	csv_str(a, t->name, 1);
+	csv_str(a, o->fmt[c[pick].f].name, 0);
+	csv_str(a, o->gran_name, 0);
+	csv_str(a, o->rnd_name[c[pick].r], 0);
+	csv_num(a, c[pick].sqnr);
+	csv_num(a, c[pick].under_frac);
+	csv_num(a, c[pick].clip_share);
+	csv_num(a, c[pick].ok);
+	csv_str(a, why, 0);
+	csv_str(a, f->path, 0);
+	csv_str(a, mq_io_dtype_name(t->dtype), 0);
+	csv_str(a, shape, 0);
+	csv_num(a, (double)n);
+	csv_str(a, o->role == MQ_LHS ? "lhs" : "rhs", 0);
+	csv_num(a, mo.mean);
+	csv_num(a, mo.variance);
+	csv_num(a, mo.skew);
+	csv_num(a, mo.kurtosis);
+	csv_num(a, alpha);
+	csv_num(a, c[pick].mean_re);
+	csv_num(a, c[pick].max_re);
+	csv_num(a, c[pick].clip_frac);
+	mq_buf_char(a, '\n');
+	for (size_t i = 0; i < nc; i++) {
+		mq_buf *m = &out->metrics;
+		csv_str(m, t->name, 1);
+		csv_str(m, f->path, 0);
+		csv_str(m, o->gran_name, 0);
+		csv_str(m, o->role == MQ_LHS ? "lhs" : "rhs", 0);
+		csv_str(m, o->scale == MQ_SCALE_POW2 ? "pow2" : "fp32", 0);
+		csv_str(m, o->fmt[c[i].f].name, 0);
+		csv_str(m, o->rnd_name[c[i].r], 0);
+		csv_num(m, c[i].sqnr);
+		csv_num(m, c[i].mse);
+		csv_num(m, c[i].mean_re);
+		csv_num(m, c[i].max_re);
+		csv_num(m, c[i].clip_frac);
+		csv_num(m, c[i].clip_share);
+		csv_num(m, c[i].under_frac);
+		csv_num(m, c[i].ok);
+		csv_num(m, i == pick);
+		mq_buf_char(m, '\n');
+	}
+	mq_buf_printf(&out->summary, "  %-24s %-8s %-8s %9.2f  %s\n", t->name,
+	              o->fmt[c[pick].f].name, o->rnd_name[c[pick].r], c[pick].sqnr, why);
+	out->tensors++;
+done:
+	free(x);
+	free(y);
+	free(re);
+	free(c);
+	return rc;
+}
+
+int mq_cmd_advise(int argc, char **argv)
+{
+	opts o;
+	int nfiles = 0;
+	char **files = NULL;
+	int rc = parse_args(argc, argv, &o, &nfiles, &files);
+	if (rc) {
+		free(files);
+		return rc < 0 ? 0 : rc;
+	}
+	sink out = {MQ_BUF_INIT, MQ_BUF_INIT, MQ_BUF_INIT, 0};
+	mq_buf_str(&out.advice, "tensor,format,granularity,rounding,sqnr_db,underflow_frac,"
+	                        "clip_share,within_budgets,reason,file,dtype,shape,n,role,mean,"
+	                        "variance,skew,kurtosis,tail_index,mean_relerr,max_relerr,"
+	                        "clipped_frac\n");
+	mq_buf_str(&out.metrics, "tensor,file,granularity,role,scale,format,rounding,sqnr_db,mse,"
+	                         "mean_relerr,max_relerr,clipped_frac,clip_share,underflow_frac,"
+	                         "within_budgets,recommended\n");
+	/* a bad file or tensor is reported and the others still analysed; the
+	 * exit status says that something failed */
+	int failed = 0;
+	for (int i = 0; i < nfiles; i++) {
+		mq_io_file f;
+		char err[1024];
+		mq_io_status s = mq_io_open(&f, files[i], &o.io, err, sizeof err);
+		if (s != MQ_IO_OK) {
+			mq_cli_error("advise", "%s%s", err,
+			             s == MQ_IO_ELIMIT && strstr(err, "size cap") ? " (raise it with "
+			                                                           "--max-bytes)"
+			                                                         : "");
+			failed = 1;
+			continue;
+		}
+		if (f.ntensors == 0)
+			fprintf(stderr, "metriq advise: %s holds no tensors\n", files[i]);
+		for (size_t t = 0; t < f.ntensors; t++)
+			if (advise_tensor(&o, &f, t, &out))
+				failed = 1;
+		mq_io_close(&f);
+	}
+	if (out.tensors > 1)
+		printf("\nsummary (%s granularity):\n  %-24s %-8s %-8s %9s  %s\n%s", o.gran_name,
+		       "tensor", "format", "rounding", "sqnr_db", "why", out.summary.p);
+	if (!out.tensors && !failed) {
+		mq_cli_error("advise", "no float tensor in the input");
+		failed = 1;
+	}
+	if (!mq_buf_ok(&out.advice) || !mq_buf_ok(&out.metrics) || !mq_buf_ok(&out.summary)) {
+		mq_cli_error("advise", "out of memory");
+		failed = 1;
+	} else if (o.out && out.tensors) {
+		if (make_dirs(o.out))
+			failed = mq_cli_error("advise", "--out '%s': %s", o.out, strerror(errno)) != 0;
+		else if (write_atomic(o.out, "advice.csv", &out.advice) ||
+		         write_atomic(o.out, "metrics.csv", &out.metrics))
+			failed = 1;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		mq_cli_error("advise", "error writing stdout");
+		failed = 1;
+	}
+	mq_buf_free(&out.advice);
+	mq_buf_free(&out.metrics);
+	mq_buf_free(&out.summary);
+	free(files);
+	return failed ? 2 : 0;
+}
