@@ -76,6 +76,7 @@ int mq_open_metrics(lua_State *L);
 int mq_open_grid(lua_State *L);
 int mq_open_results(lua_State *L);
 int mq_open_plot(lua_State *L);
+int mq_open_train(lua_State *L);
 
 /* Push the module table (every part, plus seed, threads, outdir, script). */
 int mq_open_metriq(lua_State *L);

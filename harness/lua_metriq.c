@@ -14,6 +14,7 @@ static const lua_CFunction parts[] = {
 	mq_open_grid,       /* grid */
 	mq_open_results,    /* results; the results type */
 	mq_open_plot,       /* plot */
+	mq_open_train,      /* train: the encoder of train/ (model.h) */
 	NULL
 };
 

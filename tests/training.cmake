@@ -1,0 +1,10 @@
+# training.cmake: the encoder of train/ (issue 6): gradient check in double
+# precision, quantized products by category, data and AUC.
+add_executable(test_training ${CMAKE_CURRENT_LIST_DIR}/test_training.c)
+target_link_libraries(test_training PRIVATE mqtrain m)
+add_test(NAME training COMMAND test_training)
+
+# The Table I script, quick: every cell with a tiny model (a minute or so).
+add_test(NAME training_table1_quick COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/training_test.sh
+         $<TARGET_FILE:metriq> ${CMAKE_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/training-out)
+set_tests_properties(training_table1_quick PROPERTIES TIMEOUT 900)

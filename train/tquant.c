@@ -1,0 +1,173 @@
+/* tquant.c: quantized products by tensor category (tquant.h). */
+#include "tquant.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rng.h"
+
+static const char *const cat_names[MQ_TCAT_N] = {"lhs", "rhs", "grad"};
+
+mq_status mq_tcat_parse(const char *name, mq_tcat *c)
+{
+	for (int i = 0; name && i < MQ_TCAT_N; i++)
+		if (!strcmp(name, cat_names[i])) {
+			*c = (mq_tcat)i;
+			return MQ_OK;
+		}
+	return MQ_EOPTION;
+}
+
+const char *mq_tcat_name(mq_tcat c)
+{
+	return (unsigned)c < MQ_TCAT_N ? cat_names[c] : "?";
+}
+
+void mq_tquant_init(mq_tquant *t)
+{
+	memset(t, 0, sizeof *t);
+}
+
+void mq_tquant_free(mq_tquant *t)
+{
+	free(t->scratch[0]);
+	free(t->scratch[1]);
+	t->scratch[0] = t->scratch[1] = NULL;
+	t->cap[0] = t->cap[1] = 0;
+}
+
+mq_status mq_tquant_set(mq_tquant *t, mq_tcat c, const char *format,
+                        const char *rounding, const char *gran)
+{
+	if ((unsigned)c >= MQ_TCAT_N)
+		return MQ_EOPTION;
+	mq_tcat_cfg cfg = {0};
+	mq_status s = mq_qspec_init(&cfg.q, format, rounding);
+	if (s == MQ_OK)
+		s = mq_gran_parse(gran ? gran : "tensor", &cfg.gran);
+	if (s == MQ_OK && cfg.q.fmt.kind == MQ_KIND_E8M0)
+		s = MQ_EOPTION; /* unsigned: no symmetric quantization */
+	if (s != MQ_OK)
+		return s;
+	cfg.on = 1;
+	t->cat[c] = cfg;
+	return MQ_OK;
+}
+
+void mq_tquant_step(mq_tquant *t, uint64_t step)
+{
+	t->step = step;
+	memset(t->calls, 0, sizeof t->calls);
+}
+
+/* A scratch buffer of n floats (slot 0 for A, 1 for B). */
+static float *scratch(mq_tquant *t, int slot, size_t n)
+{
+	if (t->cap[slot] < n) {
+		float *p = realloc(t->scratch[slot], n * sizeof *p);
+		if (!p)
+			return NULL;
+		t->scratch[slot] = p;
+		t->cap[slot] = n;
+	}
+	return t->scratch[slot];
+}
+
+/* Copy nblk blocks of rows x cols (row-major) into out, each transposed
+ * when trans is set, so that out is [block][free][contract]. */
+static void canonical(const float *x, size_t nblk, int rows, int cols, int trans, float *out)
+{
+	size_t bs = (size_t)rows * (size_t)cols;
+	if (!trans) {
+		memcpy(out, x, nblk * bs * sizeof *x);
+		return;
+	}
+	for (size_t b = 0; b < nblk; b++) {
+		const float *xb = x + b * bs;
+		float *ob = out + b * bs;
+		for (int i = 0; i < rows; i++)
+			for (int j = 0; j < cols; j++)
+				ob[(size_t)j * rows + i] = xb[(size_t)i * cols + j];
+	}
+}
+
+/* Quantize one operand, stored as nex x nbat blocks of rows x cols and
+ * read as free x contract (trans = 0) or contract x free (trans = 1), into
+ * the canonical copy in scratch slot `slot`.  Returns the copy, or NULL if
+ * the operand stays as it is (its category off, base fp32) or on failure
+ * (recorded in t->err). */
+static const float *quantize_operand(mq_tquant *t, int slot, mq_tcat c, int nex, int nbat,
+                                     int rows, int cols, int trans, const float *x)
+{
+	const mq_tcat_cfg *cfg = &t->cat[c];
+	if (!cfg->on && !t->base_bf16)
+		return NULL;
+	size_t nblk = (size_t)nex * (size_t)nbat, n = nblk * (size_t)rows * (size_t)cols;
+	float *y = scratch(t, slot, n);
+	if (!y) {
+		if (t->err == MQ_OK)
+			t->err = MQ_ENOMEM;
+		return NULL;
+	}
+	canonical(x, nblk, rows, cols, trans, y);
+	int nfree = trans ? cols : rows, ncontract = trans ? rows : cols;
+	mq_status s;
+	if (cfg->on) {
+		mq_layout l = {4, {(size_t)nex, (size_t)nbat, (size_t)nfree, (size_t)ncontract},
+		               {MQ_AXIS_EXAMPLE, MQ_AXIS_BATCH, MQ_AXIS_FREE, MQ_AXIS_CONTRACT}};
+		mq_qspec q = cfg->q;
+		q.seed = mq_seed_derive(mq_seed_derive(mq_seed_derive(t->seed, t->step), (uint64_t)c),
+		                        t->calls[c]++);
+		s = mq_quantize_tensor(&q, &l, &cfg->gran, cfg->mode, y, y, NULL, NULL,
+		                       &t->stats[c]);
+	} else {
+		/* bf16 keeps float32's exponent range: no scaling is needed, and
+		 * scale 1 makes the rounding exactly float32 -> bf16 RTNE. */
+		mq_qspec q;
+		s = mq_qspec_init(&q, "bf16", "rtne");
+		if (s == MQ_OK)
+			s = mq_fakequant(&q, y, n, 1.0f, 0, y, NULL);
+	}
+	if (s != MQ_OK) {
+		if (t->err == MQ_OK)
+			t->err = s;
+		return NULL;
+	}
+	return y;
+}
+
+void mq_mm_f32(mq_tquant *t, int nex, int nbat, int M, int N, int K,
+               const float *A, int ta, mq_tcat ca, const float *B, int tb,
+               mq_tcat cb, float *C, float beta)
+{
+	const float *qa = NULL, *qb = NULL;
+	if (t) {
+		/* op(A) is M x K: stored M x K (free, contract) or K x M */
+		qa = quantize_operand(t, 0, ca, nex, nbat, ta ? K : M, ta ? M : K, ta, A);
+		/* op(B) is K x N: stored K x N (contract, free) or N x K */
+		qb = quantize_operand(t, 1, cb, nex, nbat, tb ? N : K, tb ? K : N, !tb, B);
+	}
+	/* a quantized copy is canonical: A as M x K, B as N x K */
+	const float *a = qa ? qa : A, *b = qb ? qb : B;
+	CBLAS_TRANSPOSE opa = qa ? CblasNoTrans : (ta ? CblasTrans : CblasNoTrans);
+	CBLAS_TRANSPOSE opb = qb ? CblasTrans : (tb ? CblasTrans : CblasNoTrans);
+	int lda = opa == CblasNoTrans ? K : M;
+	int ldb = opb == CblasNoTrans ? N : K;
+	size_t sa = (size_t)M * K, sb = (size_t)K * N, sc = (size_t)M * N;
+	for (size_t e = 0; e < (size_t)nex * (size_t)nbat; e++)
+		cblas_sgemm(CblasRowMajor, opa, opb, M, N, K, 1.0f, a + e * sa, lda, b + e * sb, ldb,
+		            beta, C + e * sc, N);
+}
+
+void mq_mm_f64(mq_tquant *t, int nex, int nbat, int M, int N, int K,
+               const double *A, int ta, mq_tcat ca, const double *B, int tb,
+               mq_tcat cb, double *C, double beta)
+{
+	(void)t, (void)ca, (void)cb;
+	int lda = ta ? M : K, ldb = tb ? K : N;
+	size_t sa = (size_t)M * K, sb = (size_t)K * N, sc = (size_t)M * N;
+	for (size_t e = 0; e < (size_t)nex * (size_t)nbat; e++)
+		cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+		            M, N, K, 1.0, A + e * sa, lda, B + e * sb, ldb, beta, C + e * sc, N);
+}
