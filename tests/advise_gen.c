@@ -182,6 +182,10 @@ int main(int argc, char **argv)
 	};
 	safetensors("grads.safetensors", ts, 3);
 
+	/* Student-t(3): a power-law tail of index 3, for the Hill estimator */
+	sample(MQ_DIST_T, 3, 0, 5, g1, N);
+	npy("t3.npy", "<f4", 0, "(256, 512)", g1, N * sizeof *g1);
+
 	/* bad files */
 	npy("truncated.npy", "<f4", 0, "(256, 512)", w, 1000);
 	npy("int64.npy", "<i8", 0, "(4,)", pos, sizeof pos);

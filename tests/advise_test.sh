@@ -64,6 +64,12 @@ grep -q "^summary (tensor granularity):" "$W/stdout" && ok || bad "stdout summar
 # INT8 on the gradients flushes most values: over the underflow budget
 u=$(awk -F, '$1 == "grad.bf16" && $6 == "int8" && $7 == "rtne" { print $14 }' "$W/out/metrics.csv")
 awk -v u="$u" 'BEGIN { exit !(u > 0.5) }' && ok || bad "grad.bf16 int8 underflow $u (expect most)"
+# tail index (Hill): about 3 for Student-t(3), large for normal weights
+$M advise "$I/t3.npy" --out "$W/t3" >/dev/null 2>&1
+a=$(field "$W/t3/advice.csv" t3 tail_index)
+awk -v a="$a" 'BEGIN { exit !(a > 2.5 && a < 3.6) }' && ok || bad "t(3) tail index $a"
+a=$(field "$W/out/advice.csv" weights tail_index)
+awk -v a="$a" 'BEGIN { exit !(a > 6) }' && ok || bad "normal tail index $a"
 # the same input gives the same files (SR is seeded)
 cp "$W/out/metrics.csv" "$W/m1.csv"
 $M advise "$I/weights.npy" "$I/grads.safetensors" --out "$W/out" >/dev/null 2>&1
