@@ -1,14 +1,34 @@
 /* qkern.c: the quantize inner loop (see qkern.h).  Compiled once per
  * instruction set with MQ_QKERN_NAME set to the function's name.
  *
- * The arithmetic is quant.c's, restated over 32-bit lanes with selects
- * instead of branches: with |v| = sig * 2^(ex - 23),
- *     shift = 23 - m + max(0, emin - ex),  kept = sig >> shift,
- *     mag   = ((max(ex, emin) - emin) << m) + kept + up.
- * A shift above 31 is clamped to 31: sig < 2^24, so kept = 0 and the
- * remainder is below half either way.  Stochastic rounding compares the
- * first 32 bits of the fraction, aligned to the top of a word, with the
- * random word: rounding up is exactly a carry out of their K-bit sum. */
+ * quant.c's arithmetic, restated over 32-bit lanes with selects instead of
+ * branches, and split in two ranges so that neither needs a shift that
+ * varies from element to element.  u is |v|'s float32 bit pattern.
+ *
+ * Normal range, u >= bits(2^emin): the quantum sits at the fixed bit sh0 =
+ * 23 - m of u, and u >> sh0 = (biased exponent << m) + the top m mantissa
+ * bits, so the magnitude code is (u >> sh0) - off, off = (emin + 126) << m.
+ * Rounding is an add before the shift: RTNE adds 2^(sh0-1) - 1 plus the
+ * kept lsb (a tie then carries only from an odd kept), RNA adds 2^(sh0-1),
+ * RTZ nothing.  A carry out of the mantissa lands on the next exponent, as
+ * the code wants; past the largest code it is the overflow.
+ *
+ * Subnormal range, u < bits(2^emin): every value is a multiple of the
+ * quantum q = 2^(emin - m).
+ *   RTNE: w = |v| + C in float32 with C = 2^(emin - m + 23).  |v| < 2^emin
+ *   <= C / 2^8 (m <= 15), so the exact sum lies in [C, 2C), where float32's
+ *   spacing is exactly q; IEEE addition rounds it to nearest, ties to even,
+ *   which is RTNE of |v| / q, and bits(w) - bits(C) counts the quanta.  (The
+ *   default rounding mode and no flush-to-zero, as everywhere in metriq.)
+ *   RTZ, RNA, SR: yv = |v| * 2^(m - emin) is |v| / q exactly (a power-of-two
+ *   scaling upwards, result below 2^m); kept = (int)yv truncates, and
+ *   yv - kept is the exact fraction (Sterbenz, or yv itself below 1).
+ *
+ * Stochastic rounding compares the first 32 bits of the fraction, aligned to
+ * the top of a word, with the random word: rounding up is exactly a carry
+ * out of their K-bit sum.  Its words come from Philox4x32-10 computed here,
+ * a block of four per counter across the lanes (rng.c is the scalar form;
+ * tests/test_sr.c and test_paths check that they agree). */
 #include <string.h>
 
 #include "qkern.h"
@@ -33,101 +53,256 @@ static inline float float_of(uint32_t u)
 	return x;
 }
 
-/* One element; every input is a value, every branch a select. */
-static inline __attribute__((always_inline)) void
-element(const mq_qkern_params *p, float v, uint32_t r, const int mode, uint32_t *code,
-        float *val, uint32_t *clip, uint32_t *unf, uint32_t *nan)
+/* ---- Philox4x32-10 (rng.h's mapping), nb blocks from counter b0 ----
+ *
+ * Counters are taken modulo 2^62, as mq_rand32's index >> 2 of an index
+ * that wrapped around 2^64 is.
+ * Blocks go across the lanes, one per 64-bit lane: a word sits in the low
+ * half, where vpmuludq reads its 32-bit factor, and the high product half
+ * is shifted down.  The upper halves of c1 and c3 (the previous products'
+ * high words) carry into the upper halves of c0 and c2, which no multiply
+ * reads and the output drops.  Intrinsics here because GCC 12 vectorizes
+ * the plain C (kept below for the portable build) with 64-bit multiplies
+ * and repacking, 2.5x slower on the machine of BENCHMARKS.md. */
+
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+#define CTR_MASK 0x3fffffffffffffffull
+
+/* One block in plain C, as rng.c computes it. */
+static inline void philox_block(uint64_t seed, uint64_t ctr, uint32_t *out)
 {
-	uint32_t b = bits_of(v);
-	uint32_t s = b & 0x80000000u, u = b ^ s;
-	uint32_t ef = u >> 23;
-	uint32_t sig = (u & 0x7fffffu) | (ef ? 0x800000u : 0u);
-	int32_t ex = (int32_t)(ef > 1 ? ef : 1) - 127;
-	int32_t ee = ex > p->emin ? ex : p->emin;
-	uint32_t sh = (uint32_t)(p->shift0 + (ee - ex));
-	uint32_t shc = sh < 31 ? sh : 31;
-	uint32_t kept = sig >> shc;
-	uint32_t rem = sig & ((1u << shc) - 1u);
-	uint32_t half = 1u << (shc - 1);
-	/* Rounding decisions as carries, not comparisons: rem < 2^shc and
-	 * shc <= 31, so these sums cannot wrap, and bit >> shc is the decision.
-	 * (Comparisons feeding '&' become _Bool, which the vectorizer refuses.) */
-	uint32_t up;
-	if (mode == MQ_RTNE)
-		up = (rem + (half - 1u) + (kept & 1u)) >> shc;
-	else if (mode == MQ_RNA)
-		up = (rem + half) >> shc;
-	else if (mode == MQ_RTZ)
-		up = 0;
-	else {
-		uint32_t hi = sig << ((32u - sh) & 31u);            /* sh <= 32 */
-		uint32_t lo_sh = sh - 32u;
-		uint32_t lo = lo_sh < 24u ? sig >> (lo_sh & 31u) : 0u; /* sh > 32 */
-		uint32_t a = (sh < 32u ? hi : sh == 32u ? sig : lo) & p->kmask;
-		uint32_t b = r & p->kmask;
-		uint32_t sum = a + b;
-		up = ((a & b) | ((a | b) & ~sum)) >> 31; /* carry out of a + b */
+	uint32_t c0 = (uint32_t)ctr, c1 = (uint32_t)(ctr >> 32), c2 = 0, c3 = 0;
+	uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+	for (int r = 0; r < 10; r++) {
+		uint64_t p0 = (uint64_t)PHILOX_M0 * c0;
+		uint64_t p1 = (uint64_t)PHILOX_M1 * c2;
+		uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0;
+		uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+		c1 = (uint32_t)p1;
+		c3 = (uint32_t)p0;
+		c0 = n0;
+		c2 = n2;
+		k0 += PHILOX_W0;
+		k1 += PHILOX_W1;
 	}
-	uint32_t mag = ((uint32_t)(ee - p->emin) << p->m) + kept + up;
+	out[0] = c0, out[1] = c1, out[2] = c2, out[3] = c3;
+}
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+
+static void rand_blocks(uint64_t seed, uint64_t b0, size_t nb, uint32_t *restrict out)
+{
+	const __m512i M0 = _mm512_set1_epi64(PHILOX_M0), M1 = _mm512_set1_epi64(PHILOX_M1);
+	__m512i K0[10], K1[10];
+	uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+	for (int r = 0; r < 10; r++, k0 += PHILOX_W0, k1 += PHILOX_W1)
+		K0[r] = _mm512_set1_epi64(k0), K1[r] = _mm512_set1_epi64(k1);
+	const __m512i idx = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), eight = _mm512_set1_epi64(8);
+	const __m512i cmask = _mm512_set1_epi64((long long)CTR_MASK);
+	/* 64-bit units (w0,w1) of 8 blocks in x01, (w2,w3) in x23, to block order */
+	const __m512i I0 = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0);
+	const __m512i I1 = _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4);
+	size_t j = 0;
+	for (; j + 16 <= nb; j += 16) { /* two sets of 8 blocks, for the multiplies' latency */
+		__m512i ca = _mm512_add_epi64(_mm512_set1_epi64((long long)(b0 + j)), idx);
+		__m512i cb = _mm512_and_si512(_mm512_add_epi64(ca, eight), cmask);
+		ca = _mm512_and_si512(ca, cmask);
+		__m512i a0 = ca, a1 = _mm512_srli_epi64(ca, 32), a2 = _mm512_setzero_si512(), a3 = a2;
+		__m512i e0 = cb, e1 = _mm512_srli_epi64(cb, 32), e2 = a2, e3 = a2;
+		for (int r = 0; r < 10; r++) {
+			__m512i pa0 = _mm512_mul_epu32(a0, M0), pa1 = _mm512_mul_epu32(a2, M1);
+			__m512i pe0 = _mm512_mul_epu32(e0, M0), pe1 = _mm512_mul_epu32(e2, M1);
+			a0 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(pa1, 32), a1, K0[r], 0x96);
+			a2 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(pa0, 32), a3, K1[r], 0x96);
+			e0 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(pe1, 32), e1, K0[r], 0x96);
+			e2 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(pe0, 32), e3, K1[r], 0x96);
+			a1 = pa1, a3 = pa0, e1 = pe1, e3 = pe0;
+		}
+		__m512i x01 = _mm512_mask_blend_epi32(0xAAAA, a0, _mm512_slli_epi64(a1, 32));
+		__m512i x23 = _mm512_mask_blend_epi32(0xAAAA, a2, _mm512_slli_epi64(a3, 32));
+		__m512i y01 = _mm512_mask_blend_epi32(0xAAAA, e0, _mm512_slli_epi64(e1, 32));
+		__m512i y23 = _mm512_mask_blend_epi32(0xAAAA, e2, _mm512_slli_epi64(e3, 32));
+		_mm512_storeu_si512(out + 4 * j, _mm512_permutex2var_epi64(x01, I0, x23));
+		_mm512_storeu_si512(out + 4 * j + 16, _mm512_permutex2var_epi64(x01, I1, x23));
+		_mm512_storeu_si512(out + 4 * j + 32, _mm512_permutex2var_epi64(y01, I0, y23));
+		_mm512_storeu_si512(out + 4 * j + 48, _mm512_permutex2var_epi64(y01, I1, y23));
+	}
+	for (; j < nb; j++)
+		philox_block(seed, (b0 + j) & CTR_MASK, out + 4 * j);
+}
+
+#elif defined(__AVX2__)
+#include <immintrin.h>
+
+static void rand_blocks(uint64_t seed, uint64_t b0, size_t nb, uint32_t *restrict out)
+{
+	const __m256i M0 = _mm256_set1_epi64x(PHILOX_M0), M1 = _mm256_set1_epi64x(PHILOX_M1);
+	__m256i K0[10], K1[10];
+	uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+	for (int r = 0; r < 10; r++, k0 += PHILOX_W0, k1 += PHILOX_W1)
+		K0[r] = _mm256_set1_epi64x(k0), K1[r] = _mm256_set1_epi64x(k1);
+	const __m256i idx = _mm256_set_epi64x(3, 2, 1, 0), four = _mm256_set1_epi64x(4);
+	const __m256i cmask = _mm256_set1_epi64x((long long)CTR_MASK);
+	size_t j = 0;
+	for (; j + 8 <= nb; j += 8) { /* two sets of 4 blocks */
+		__m256i ca = _mm256_add_epi64(_mm256_set1_epi64x((long long)(b0 + j)), idx);
+		__m256i cb = _mm256_and_si256(_mm256_add_epi64(ca, four), cmask);
+		ca = _mm256_and_si256(ca, cmask);
+		__m256i a0 = ca, a1 = _mm256_srli_epi64(ca, 32), a2 = _mm256_setzero_si256(), a3 = a2;
+		__m256i e0 = cb, e1 = _mm256_srli_epi64(cb, 32), e2 = a2, e3 = a2;
+		for (int r = 0; r < 10; r++) {
+			__m256i pa0 = _mm256_mul_epu32(a0, M0), pa1 = _mm256_mul_epu32(a2, M1);
+			__m256i pe0 = _mm256_mul_epu32(e0, M0), pe1 = _mm256_mul_epu32(e2, M1);
+			a0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(pa1, 32), a1), K0[r]);
+			a2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(pa0, 32), a3), K1[r]);
+			e0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(pe1, 32), e1), K0[r]);
+			e2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(pe0, 32), e3), K1[r]);
+			a1 = pa1, a3 = pa0, e1 = pe1, e3 = pe0;
+		}
+		/* (w0,w1) and (w2,w3) as 64-bit units, interleaved to block order */
+		__m256i x01 = _mm256_blend_epi32(a0, _mm256_slli_epi64(a1, 32), 0xAA);
+		__m256i x23 = _mm256_blend_epi32(a2, _mm256_slli_epi64(a3, 32), 0xAA);
+		__m256i y01 = _mm256_blend_epi32(e0, _mm256_slli_epi64(e1, 32), 0xAA);
+		__m256i y23 = _mm256_blend_epi32(e2, _mm256_slli_epi64(e3, 32), 0xAA);
+		__m256i lo = _mm256_unpacklo_epi64(x01, x23), hi = _mm256_unpackhi_epi64(x01, x23);
+		_mm256_storeu_si256((__m256i *)(out + 4 * j), _mm256_permute2x128_si256(lo, hi, 0x20));
+		_mm256_storeu_si256((__m256i *)(out + 4 * j + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
+		lo = _mm256_unpacklo_epi64(y01, y23), hi = _mm256_unpackhi_epi64(y01, y23);
+		_mm256_storeu_si256((__m256i *)(out + 4 * j + 16), _mm256_permute2x128_si256(lo, hi, 0x20));
+		_mm256_storeu_si256((__m256i *)(out + 4 * j + 24), _mm256_permute2x128_si256(lo, hi, 0x31));
+	}
+	for (; j < nb; j++)
+		philox_block(seed, (b0 + j) & CTR_MASK, out + 4 * j);
+}
+
+#else
+
+static void rand_blocks(uint64_t seed, uint64_t b0, size_t nb, uint32_t *restrict out)
+{
+	for (size_t j = 0; j < nb; j++)
+		philox_block(seed, (b0 + j) & CTR_MASK, out + 4 * j);
+}
+
+#endif
+
+/* ---- one element; every input is a value, every branch a select ---- */
+
+/* Per-element counts, summed by the loop: clipped = gt - nan, underflowed
+ * = z - u0.  Each is one comparison: u > max includes NaN; mag == 0
+ * includes u == 0 (zero stays zero), and a NaN's mag is the overflow
+ * code, never 0.  (GCC 12 narrows comparisons combined with '&' to bytes
+ * and then refuses the loop, so none is combined here.) */
+typedef struct {
+	uint32_t gt, nan, z, u0;
+} counts;
+
+static inline __attribute__((always_inline)) void
+element(const mq_qkern_params P, float v, uint32_t r, const int mode, uint32_t *code,
+        float *val, counts *c)
+{
+	const mq_qkern_params *p = &P;
+	uint32_t b = bits_of(v);
+	uint32_t u = b & 0x7fffffffu, s = b ^ u;
+	uint32_t sub = u < p->t0;
+	uint32_t mag;
+	if (mode == MQ_RTNE) {
+		/* nbias = rbias - (off << sh0): the shift then gives the code */
+		uint32_t magn = (u + p->nbias + ((u >> p->sh0) & p->lsbmask)) >> p->sh0;
+		uint32_t mags = bits_of(float_of(u) + p->cmag) - p->cbits;
+		mag = sub ? mags : magn;
+	} else {
+		/* u clamped into the subnormal range first: the conversion to int
+		 * must stay in range in every lane, used or not */
+		float yv = float_of(sub ? u : 0u) * p->ysc1 * p->ysc2;
+		uint32_t kept = (uint32_t)(int32_t)yv;
+		/* kf = kept as a float.  The mask changes nothing (kept < 2^15) but
+		 * stops GCC 12 from folding float(int(yv)) into truncf(yv), after
+		 * which it no longer vectorizes the loop. */
+		float kf = (float)(int32_t)(kept & 0xffffu);
+		uint32_t magn = (u + p->nbias) >> p->sh0;
+		if (mode == MQ_RTZ) {
+			mag = sub ? kept : magn;
+		} else if (mode == MQ_RNA) {
+			uint32_t up = yv - kf >= 0.5f;
+			mag = sub ? kept + up : magn;
+		} else {
+			/* SR rounds up iff frac32 + r >= 2^32 (frac32: the fraction's
+			 * first 32 bits), or with K bits the same sum with r's low 32-K
+			 * bits cleared: a cleared bit cannot carry.  In the normal
+			 * range frac32 = rem << (32 - sh0) has zero low bits, so the
+			 * carry is that of rem + (r >> (32 - sh0)) out of sh0 bits: a
+			 * random rounding bias. */
+			uint32_t rk = r & p->kmask;
+			uint32_t as = (uint32_t)((yv - kf) * 4294967296.0f); /* < 2^32 - 2^8 */
+			uint32_t mags = kept + (as + rk < as);
+			mag = sub ? mags : (u + p->nbias + (rk >> (32u - p->sh0))) >> p->sh0;
+		}
+	}
+	mag = u < p->minsub_bits ? 0u : mag;
+	/* The code grows with u, so past maxcode is overflow, inf and NaN too.
+	 * The overflow code is maxcode (saturate) or maxcode + 1 (IEEE: inf, or
+	 * fn's NaN), so a min applies it; RTZ under IEEE rules alone tells an
+	 * infinite input (inf) from a finite one (max). */
+	uint32_t ovf = mag > p->maxcode;
+	uint32_t oval = p->ovf_val;
+	if (mode == MQ_RTZ) {
+		/* inf as a mask by arithmetic (u ^ inf < 2^31): as a comparison
+		 * GCC 12 threads it into the counts and refuses two loops */
+		uint32_t infm = 0u - (((u ^ INF_BITS) - 1u) >> 31);
+		uint32_t omag = p->ovf_mag ^ ((p->ovf_mag ^ p->ovf_mag_inf) & infm);
+		oval ^= (oval ^ p->ovf_val_inf) & infm;
+		mag = ovf ? omag : mag;
+	} else {
+		mag = mag < p->ovf_mag ? mag : p->ovf_mag;
+	}
 	uint32_t is_nan = u > INF_BITS;
-	uint32_t is_inf = u == INF_BITS;
-	uint32_t ovf = (u >= p->ovf_bits) | (mag > p->maxcode);
-	uint32_t flush = u < p->minsub_bits;
-	mag = flush ? 0u : mag;
-	uint32_t not_nan = is_nan ^ 1u;
-	ovf = ovf & not_nan;
-	/* value of a finite magnitude code */
-	uint32_t E = mag >> p->m, M = mag & p->mmask;
-	uint32_t nbits = ((uint32_t)((int32_t)E + p->emin - 1 + 127) << 23) |
-	                 (M << (23 - p->m));
-	/* both arms computed, then an integer select: a float operation in
-	 * only one arm of a condition is control flow to the compiler */
-	uint32_t sbits = bits_of((float)(int32_t)M * p->subq);
-	uint32_t fin = E ? nbits : sbits;
-	uint32_t omag = is_inf ? p->ovf_mag_inf : p->ovf_mag;
-	uint32_t oval = is_inf ? p->ovf_val_inf : p->ovf_val;
+	c->gt = u > p->max_bits;
+	c->nan = is_nan;
+	c->z = mag == 0;
+	c->u0 = u == 0;
+	/* value: a subnormal-range result (its round-up to 2^emin included) is
+	 * mag quanta; a normal one inverts the code formula */
+	uint32_t sval = bits_of((float)(int32_t)mag * p->subq); /* both arms computed: */
+	uint32_t fin = sub ? sval : (mag + p->off) << p->sh0;   /* a float op in one is a branch */
 	uint32_t vb = ovf ? oval : fin;
-	mag = ovf ? omag : mag;
 	vb = is_nan ? (u | 0x00400000u) : vb;
 	*val = float_of(vb | s);
-	/* codes by masks: INT negates in two's complement, floats set the sign
-	 * bit, NaN takes the NaN code (0 in formats without one) */
-	uint32_t neg = s >> 31, negmask = 0u - neg;
-	uint32_t ci = ((mag ^ negmask) + neg) & p->int_mask;
-	uint32_t cf = mag | (s >> p->sign_shift);
-	uint32_t im = 0u - p->is_int;
-	uint32_t cn = (p->nan_code | (s >> p->sign_shift)) & p->nan_mask;
-	uint32_t nm = 0u - is_nan;
-	*code = (cn & nm) | (((ci & im) | (cf & ~im)) & ~nm);
-	*clip = (uint32_t)(u > p->max_bits) & not_nan;
-	*unf = (uint32_t)(mag == 0) & (uint32_t)(u != 0) & not_nan;
-	*nan = is_nan;
+	/* code: floats set the sign bit, INT negates in two's complement; NaN
+	 * takes the NaN code, or 0 in formats without one */
+	uint32_t neg = 0u - (b >> 31);
+	uint32_t cm = is_nan ? p->nan_code : mag;
+	uint32_t mask = is_nan ? p->nan_cmask : p->cmask;
+	*code = ((cm ^ (neg & p->sxmask)) - (neg & p->snmask)) & mask;
 }
 
 static inline __attribute__((always_inline)) void
 loop(const mq_qkern_params *pp, const float *restrict x, size_t n, float scale,
      const uint32_t *restrict rb, float *restrict y, uint8_t *restrict c8,
-     uint16_t *restrict c16, mq_qstats *st, const int mode, const int out_y,
+     uint16_t *restrict c16, uint32_t cnt[3], const int mode, const int out_y,
      const int out_c8, const int out_c16)
 {
-	/* a local copy: the stores to y cannot alias it, so its fields stay in
-	 * registers and the loop needs no aliasing checks */
-	const mq_qkern_params P = *pp, *p = &P;
-	uint32_t nclip = 0, nunf = 0, nnan = 0;
+	/* a copy by value: the stores to y cannot alias it, so its fields
+	 * stay in registers and the loop needs no aliasing checks */
+	const mq_qkern_params P = *pp;
+	uint32_t ngt = 0, nnan = 0, nz = 0, nu0 = 0;
 	for (size_t i = 0; i < n; i++) {
-		uint32_t code, clip, unf, nan;
+		uint32_t code;
 		float val;
-		element(p, x[i] / scale, mode == MQ_SR ? rb[i] : 0u, mode, &code, &val, &clip,
-		        &unf, &nan);
+		counts c;
+		element(P, x[i] / scale, mode == MQ_SR ? rb[i] : 0u, mode, &code, &val, &c);
 		if (out_y)
 			y[i] = val * scale;
 		if (out_c8)
 			c8[i] = (uint8_t)code;
 		if (out_c16)
 			c16[i] = (uint16_t)code;
-		nclip += clip, nunf += unf, nnan += nan;
+		ngt += c.gt, nnan += c.nan, nz += c.z, nu0 += c.u0;
 	}
-	st->clipped += nclip, st->underflowed += nunf, st->nan += nnan;
+	cnt[0] += ngt - nnan, cnt[1] += nz - nu0, cnt[2] += nnan;
 }
 
 /* Each (mode, outputs) combination gets its own loop, so that the
@@ -136,27 +311,55 @@ loop(const mq_qkern_params *pp, const float *restrict x, size_t n, float scale,
 #define OUTPUTS(mode)                                                              \
 	do {                                                                           \
 		if (y && c8)                                                               \
-			loop(p, x, n, scale, rb, y, c8, NULL, st, mode, 1, 1, 0);              \
+			loop(p, x, n, scale, rb, y, c8, NULL, cnt, mode, 1, 1, 0);             \
 		else if (y && c16)                                                         \
-			loop(p, x, n, scale, rb, y, NULL, c16, st, mode, 1, 0, 1);             \
+			loop(p, x, n, scale, rb, y, NULL, c16, cnt, mode, 1, 0, 1);            \
 		else if (y)                                                                \
-			loop(p, x, n, scale, rb, y, NULL, NULL, st, mode, 1, 0, 0);            \
+			loop(p, x, n, scale, rb, y, NULL, NULL, cnt, mode, 1, 0, 0);           \
 		else if (c8)                                                               \
-			loop(p, x, n, scale, rb, NULL, c8, NULL, st, mode, 0, 1, 0);           \
+			loop(p, x, n, scale, rb, NULL, c8, NULL, cnt, mode, 0, 1, 0);          \
 		else if (c16)                                                              \
-			loop(p, x, n, scale, rb, NULL, NULL, c16, st, mode, 0, 0, 1);          \
+			loop(p, x, n, scale, rb, NULL, NULL, c16, cnt, mode, 0, 0, 1);         \
 		else                                                                       \
-			loop(p, x, n, scale, rb, NULL, NULL, NULL, st, mode, 0, 0, 0);         \
+			loop(p, x, n, scale, rb, NULL, NULL, NULL, cnt, mode, 0, 0, 0);        \
 	} while (0)
 
-void MQ_QKERN_NAME(const mq_qkern_params *p, const float *x, size_t n, float scale,
-                   const uint32_t *rb, float *y, uint8_t *c8, uint16_t *c16,
-                   mq_qstats *st)
+static void run(const mq_qkern_params *p, const float *x, size_t n, float scale,
+                const uint32_t *rb, float *y, uint8_t *c8, uint16_t *c16, uint32_t cnt[3])
 {
 	switch (p->mode) {
 	case MQ_RTNE: OUTPUTS(MQ_RTNE); break;
 	case MQ_RTZ: OUTPUTS(MQ_RTZ); break;
 	case MQ_RNA: OUTPUTS(MQ_RNA); break;
 	default: OUTPUTS(MQ_SR); break;
+	}
+}
+
+/* Elements per call of run(): SR's words for a block live on the stack
+ * (8 KiB, in L1 while they are used); other modes take long blocks, whose
+ * counts still fit in 32 bits. */
+#define SR_BLOCK 2048
+#define BLOCK 65536
+
+void MQ_QKERN_NAME(const mq_qkern_params *p, const float *x, size_t n, float scale,
+                   uint64_t seed, uint64_t index0, float *y, uint8_t *c8, uint16_t *c16,
+                   mq_qstats *st)
+{
+	uint32_t rb[SR_BLOCK + 4];
+	int sr = p->mode == MQ_SR;
+	size_t blk = sr ? SR_BLOCK : BLOCK;
+	for (size_t i0 = 0; i0 < n; i0 += blk) {
+		size_t len = n - i0 < blk ? n - i0 : blk;
+		const uint32_t *r = NULL;
+		if (sr) {
+			/* element i takes word i % 4 of block i / 4 */
+			uint64_t first = index0 + i0, skip = first & 3;
+			rand_blocks(seed, first >> 2, (size_t)((skip + len + 3) / 4), rb);
+			r = rb + skip;
+		}
+		uint32_t cnt[3] = {0, 0, 0};
+		run(p, x + i0, len, scale, r, y ? y + i0 : NULL, c8 ? c8 + i0 : NULL,
+		    c16 ? c16 + i0 : NULL, cnt);
+		st->clipped += cnt[0], st->underflowed += cnt[1], st->nan += cnt[2];
 	}
 }

@@ -6,7 +6,9 @@
  * mq_qkern_force() / the METRIQ_ISA environment variable (generic, avx2,
  * avx512), so tests can run every path the machine has.  Every path computes
  * exactly what quant.c's scalar path (mq_encode1 / mq_fakequant1) does, for
- * float and INT formats; E8M0 stays on the scalar path. */
+ * float and INT formats, and draws stochastic rounding's words from the
+ * same Philox4x32-10 stream as mq_rand32 (rng.h); E8M0 stays on the scalar
+ * path. */
 #ifndef MQ_QKERN_H
 #define MQ_QKERN_H
 
@@ -14,37 +16,50 @@
 #include <stdint.h>
 #include "quant.h"
 
-/* Loop-invariant constants of one quantizer, derived once per call. */
+/* Loop-invariant constants of one quantizer, derived once per call by
+ * mq_qkern_prepare (qkern.c's header comment says what each is for).
+ * Magnitudes are float32 bit patterns without the sign, u = |v| bits. */
 typedef struct mq_qkern_params {
 	int mode;            /* mq_round_mode */
 	uint32_t kmask;      /* SR: the top sr_bits bits of a word */
-	int32_t emin, m, shift0;       /* shift0 = 23 - m */
-	uint32_t maxcode, mmask;
-	uint32_t ovf_bits;   /* |x| bits at or above which every rounding overflows */
-	uint32_t max_bits;   /* bits of the largest finite value */
-	uint32_t minsub_bits;/* below this, flush gives zero (0 if gradual) */
-	uint32_t ovf_mag;    /* magnitude code of a finite overflow */
-	uint32_t ovf_mag_inf;/* ... of an infinite input */
+	uint32_t sh0;        /* 23 - m: fraction bits below the quantum of a normal */
+	uint32_t t0;         /* bits of 2^emin: u below it is in the subnormal range */
+	uint32_t off;        /* (emin + 126) << m: (u >> sh0) - off is a normal's code */
+	uint32_t nbias;      /* rounding bias - (off << sh0): RTNE 2^(sh0-1) - 1, RNA 2^(sh0-1) */
+	uint32_t lsbmask;    /* RTNE: 1, or 0 when m = 0 (quant.c's kept is then always odd) */
+	float cmag;          /* RTNE: 2^(emin - m + 23), whose ulp is the subnormal quantum */
+	uint32_t cbits;      /* its bits */
+	float ysc1, ysc2;    /* 2^(m - emin) as two exact factors (it can exceed 2^127) */
+	float subq;          /* 2^(emin - m), one subnormal quantum */
+	uint32_t maxcode;
+	uint32_t ovf_mag;    /* magnitude code of an overflow: maxcode or maxcode + 1 */
+	uint32_t ovf_mag_inf;/* ... of an infinite input (differs under RTZ + IEEE) */
 	uint32_t ovf_val, ovf_val_inf; /* their float32 bits (max, inf or NaN) */
-	uint32_t nan_code;   /* code of +NaN, or 0 */
-	uint32_t nan_mask;   /* all ones if the format has NaN, else 0 */
-	uint32_t sign_shift; /* code sign bit = float sign >> sign_shift */
-	uint32_t is_int, int_mask;
-	float subq;          /* value of one subnormal quantum, 2^(emin - m) */
+	uint32_t minsub_bits;/* below this, flush gives zero (0 if gradual) */
+	uint32_t nan_code;   /* magnitude code of NaN (0 if the format has none) */
+	uint32_t cmask;      /* (1 << bits) - 1 */
+	uint32_t nan_cmask;  /* cmask, or 0 if NaN's code is 0 whatever its sign */
+	uint32_t sxmask;     /* code of a negative: (mag ^ sxmask) - snmask: */
+	uint32_t snmask;     /*   float: sign bit, 0; INT: ~0, ~0 (two's complement) */
+	uint32_t max_bits;   /* bits of the largest finite value */
 } mq_qkern_params;
 
+/* Quantize x[0..n) at one scale: element i is v = x[i] / scale, rounded as
+ * quant.c rounds it; y[i] = fakequant(v) * scale, c8/c16[i] its code (any
+ * of y, c8, c16 may be NULL); stats are added to st.  SR draws element i's
+ * word as mq_rand32(seed, index0 + i). */
 typedef void (*mq_qkern_fn)(const mq_qkern_params *p, const float *x, size_t n,
-                            float scale, const uint32_t *rbits, float *y,
+                            float scale, uint64_t seed, uint64_t index0, float *y,
                             uint8_t *c8, uint16_t *c16, mq_qstats *st);
 
 void mq_qkern_prepare(const mq_qspec *q, mq_qkern_params *p);
 
-void mq_qkern_generic(const mq_qkern_params *, const float *, size_t, float,
-                      const uint32_t *, float *, uint8_t *, uint16_t *, mq_qstats *);
-void mq_qkern_avx2(const mq_qkern_params *, const float *, size_t, float,
-                   const uint32_t *, float *, uint8_t *, uint16_t *, mq_qstats *);
-void mq_qkern_avx512(const mq_qkern_params *, const float *, size_t, float,
-                     const uint32_t *, float *, uint8_t *, uint16_t *, mq_qstats *);
+void mq_qkern_generic(const mq_qkern_params *, const float *, size_t, float, uint64_t,
+                      uint64_t, float *, uint8_t *, uint16_t *, mq_qstats *);
+void mq_qkern_avx2(const mq_qkern_params *, const float *, size_t, float, uint64_t,
+                   uint64_t, float *, uint8_t *, uint16_t *, mq_qstats *);
+void mq_qkern_avx512(const mq_qkern_params *, const float *, size_t, float, uint64_t,
+                     uint64_t, float *, uint8_t *, uint16_t *, mq_qstats *);
 
 /* The kernel in use and its name ("generic", "avx2", "avx512"). */
 mq_qkern_fn mq_qkern_select(const char **name);

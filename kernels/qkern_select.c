@@ -12,20 +12,43 @@ static uint32_t fbits(float x)
 	return u;
 }
 
+/* 2^k as a float, for -149 <= k <= 127. */
+static float pow2f_bits(int k)
+{
+	uint32_t u = k >= -126 ? (uint32_t)(k + 127) << 23 : 1u << (k + 149);
+	float x;
+	memcpy(&x, &u, 4);
+	return x;
+}
+
 void mq_qkern_prepare(const mq_qspec *q, mq_qkern_params *p)
 {
 	const mq_format *f = &q->fmt;
 	memset(p, 0, sizeof *p);
-	p->mode = q->rnd.mode;
-	int k = q->rnd.mode == MQ_SR ? q->rnd.sr_bits : 32;
+	int m = f->mbits, mode = q->rnd.mode;
+	p->mode = mode;
+	int k = mode == MQ_SR ? q->rnd.sr_bits : 32;
 	p->kmask = k >= 32 ? 0xffffffffu : ~((1u << (32 - k)) - 1u);
-	p->emin = f->emin;
-	p->m = f->mbits;
-	p->shift0 = 23 - f->mbits;
+	p->sh0 = (uint32_t)(23 - m);
+	p->t0 = (uint32_t)(f->emin + 127) << 23;
+	p->off = (uint32_t)(f->emin + 126) << m;
+	uint32_t half = 1u << (22 - m);
+	if (mode == MQ_RTNE) {
+		/* ties to an even kept; with m = 0 quant.c's kept is the implicit
+		 * bit alone, always odd, so a tie always rounds up */
+		p->nbias = m > 0 ? half - 1u : half;
+		p->lsbmask = m > 0 ? 1u : 0u;
+	} else if (mode == MQ_RNA) {
+		p->nbias = half;
+	}
+	p->nbias -= p->off << p->sh0; /* modulo 2^32; see qkern.c */
+	p->cmag = pow2f_bits(f->emin - m + 23);
+	p->cbits = fbits(p->cmag);
+	int ys = m - f->emin; /* 0 .. 141 */
+	p->ysc1 = pow2f_bits(ys < 64 ? ys : 64);
+	p->ysc2 = pow2f_bits(ys < 64 ? 0 : ys - 64);
+	p->subq = f->min_subnormal;
 	p->maxcode = f->maxcode;
-	p->mmask = (1u << f->mbits) - 1u;
-	int ovf_exp = f->emax + 1 + 127;
-	p->ovf_bits = ovf_exp < 255 ? (uint32_t)ovf_exp << 23 : 0x7f800000u;
 	p->max_bits = fbits(f->max);
 	p->minsub_bits = q->unf == MQ_UNF_FLUSH ? fbits(f->min_subnormal) : 0u;
 	uint32_t ieee_mag = f->has_inf ? f->infcode : f->nancode;
@@ -35,18 +58,21 @@ void mq_qkern_prepare(const mq_qspec *q, mq_qkern_params *p)
 		p->ovf_mag = p->ovf_mag_inf = f->maxcode;
 		p->ovf_val = p->ovf_val_inf = max_val;
 	} else {
-		int rtz = q->rnd.mode == MQ_RTZ; /* finite overflow stays at max */
+		int rtz = mode == MQ_RTZ; /* finite overflow stays at max */
 		p->ovf_mag = rtz ? f->maxcode : ieee_mag;
 		p->ovf_val = rtz ? max_val : ieee_val;
 		p->ovf_mag_inf = ieee_mag;
 		p->ovf_val_inf = ieee_val;
 	}
+	p->cmask = f->bits >= 32 ? 0xffffffffu : (1u << f->bits) - 1u;
 	p->nan_code = f->has_nan ? f->nancode : 0u;
-	p->nan_mask = f->has_nan ? 0xffffffffu : 0u;
-	p->sign_shift = (uint32_t)(32 - f->bits);
-	p->is_int = f->kind == MQ_KIND_INT;
-	p->int_mask = f->bits >= 32 ? 0xffffffffu : (1u << f->bits) - 1u;
-	p->subq = f->min_subnormal;
+	p->nan_cmask = f->has_nan ? p->cmask : 0u;
+	if (f->kind == MQ_KIND_INT) {
+		p->sxmask = p->snmask = 0xffffffffu;
+	} else {
+		p->sxmask = f->signbit;
+		p->snmask = 0u;
+	}
 }
 
 static const struct {

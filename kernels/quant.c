@@ -294,13 +294,40 @@ float mq_fakequant1(const mq_qspec *q, float x, uint32_t rbits)
 	return quant_one(q, x, rbits, &st, &code);
 }
 
-/* Arrays are processed in chunks so that SR's random words can be drawn a
- * Philox block at a time into a small buffer on the stack. */
+/* E8M0 arrays (the scalar path) are processed in chunks so that SR's
+ * random words can be drawn a Philox block at a time into a small buffer on
+ * the stack; the kernels draw their own (qkern.c). */
 #define CHUNK 512
 
 static int scale_ok(float s)
 {
 	return s > 0.0f && s <= 3.40282347e38f;
+}
+
+/* The scalar path over one segment of one scale. */
+static void run_scalar(const mq_qspec *q, const float *x, size_t n, float sc,
+                       uint64_t index0, float *y, uint8_t *c8, uint16_t *c16,
+                       mq_qstats *st)
+{
+	uint32_t rb[CHUNK];
+	int sr = q->rnd.mode == MQ_SR;
+	if (!sr)
+		memset(rb, 0, sizeof rb);
+	for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
+		size_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
+		if (sr)
+			mq_rand32_fill(q->seed, index0 + i0, rb, len);
+		for (size_t j = 0; j < len; j++) {
+			uint32_t c;
+			float v = quant_one(q, x[i0 + j] / sc, rb[j], st, &c);
+			if (y)
+				y[i0 + j] = v * sc;
+			if (c8)
+				c8[i0 + j] = (uint8_t)c;
+			if (c16)
+				c16[i0 + j] = (uint16_t)c;
+		}
+	}
 }
 
 mq_status mq_quantize_run(const mq_qspec *q, const float *x, size_t n,
@@ -317,11 +344,7 @@ mq_status mq_quantize_run(const mq_qspec *q, const float *x, size_t n,
 		if (!scale_ok(scales[k]))
 			return MQ_EOPTION;
 	mq_qstats st = {0};
-	uint32_t rb[CHUNK];
 	int wide = q->fmt.bits > 8;
-	int sr = q->rnd.mode == MQ_SR;
-	if (!sr)
-		memset(rb, 0, sizeof rb);
 	/* Float and INT formats run on the vectorized kernel; E8M0 (a scale
 	 * format, rarely an array) on the scalar path. */
 	mq_qkern_fn kern = NULL;
@@ -330,34 +353,21 @@ mq_status mq_quantize_run(const mq_qspec *q, const float *x, size_t n,
 		kern = mq_qkern_select(NULL);
 		mq_qkern_prepare(q, &kp);
 	}
-	/* Chunks end at scale boundaries too, so the inner loop sees one scale
-	 * and no division. */
+	/* One call per scale segment, so the inner loop sees one scale. */
 	for (size_t i0 = 0; i0 < n;) {
 		size_t seg_end = sdiv >= n ? n : (i0 / sdiv + 1) * sdiv;
 		if (seg_end > n)
 			seg_end = n; /* a last block shorter than sdiv */
-		size_t len = seg_end - i0 < CHUNK ? seg_end - i0 : CHUNK;
+		size_t len = seg_end - i0;
 		float sc = scales[sdiv >= n ? 0 : i0 / sdiv];
-		if (sr)
-			mq_rand32_fill(q->seed, index0 + i0, rb, len);
 		const float *xs = x + i0;
 		float *ys = y ? y + i0 : NULL;
 		uint8_t *c8 = codes && !wide ? (uint8_t *)codes + i0 : NULL;
 		uint16_t *c16 = codes && wide ? (uint16_t *)codes + i0 : NULL;
-		if (kern) {
-			kern(&kp, xs, len, sc, rb, ys, c8, c16, &st);
-		} else {
-			for (size_t j = 0; j < len; j++) {
-				uint32_t c;
-				float v = quant_one(q, xs[j] / sc, rb[j], &st, &c);
-				if (ys)
-					ys[j] = v * sc;
-				if (c8)
-					c8[j] = (uint8_t)c;
-				if (c16)
-					c16[j] = (uint16_t)c;
-			}
-		}
+		if (kern)
+			kern(&kp, xs, len, sc, q->seed, index0 + i0, ys, c8, c16, &st);
+		else
+			run_scalar(q, xs, len, sc, index0 + i0, ys, c8, c16, &st);
 		i0 += len;
 	}
 	st.n = n;

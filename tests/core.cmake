@@ -25,3 +25,9 @@ set_tests_properties(exhaustive PROPERTIES TIMEOUT 1200)
 math(EXPR _mq_formats_stride "101 * ${METRIQ_EXHAUSTIVE_STRIDE}")
 add_test(NAME formats COMMAND test_formats --stride ${_mq_formats_stride})
 add_test(NAME sr COMMAND test_sr)
+
+# The array drivers and every kernel path against the scalar path: scales,
+# SR stream offsets and lengths, per-block scales, statistics.
+add_executable(test_qkern ${CMAKE_CURRENT_LIST_DIR}/test_qkern.c)
+target_link_libraries(test_qkern PRIVATE mqkernels m)
+add_test(NAME qkern COMMAND test_qkern)

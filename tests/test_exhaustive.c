@@ -6,8 +6,12 @@
  * API, scale 1) in chunks on two threads.  Codes must be equal; fake-quantized
  * values must have equal bit patterns, except that any two NaNs are equal.
  *
- *   test_exhaustive [--stride S] [--format NAME]
- * --stride S checks only the patterns 0, S, 2S, ... (sanitizer builds). */
+ *   test_exhaustive [--stride S] [--format NAME] [--isa NAME]
+ * --stride S checks only the patterns 0, S, 2S, ... (sanitizer builds).
+ * --isa NAME forces a kernel path (generic, avx2, avx512; qkern.h), so that
+ * every path the machine runs meets the reference; without it the library
+ * chooses (METRIQ_ISA, else the widest).  A path this CPU cannot run exits
+ * with 77, which CTest reports as skipped. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdio.h>
@@ -16,6 +20,7 @@
 #include <time.h>
 
 #include "metriq.h"
+#include "qkern.h"
 #include "ref.h"
 
 #define CHUNK 65536
@@ -189,7 +194,7 @@ int main(int argc, char **argv)
 	static const char *const formats[] = { "e4m3", "e5m2", "bf16", "fp16", "int8" };
 	static const char *const modes[] = { "rtne", "rtz" };
 	uint64_t stride = 1;
-	const char *only = NULL;
+	const char *only = NULL, *isa = NULL;
 	for (int a = 1; a < argc; a++) {
 		if (strcmp(argv[a], "--stride") == 0 && a + 1 < argc) {
 			char *end;
@@ -201,11 +206,23 @@ int main(int argc, char **argv)
 			stride = s;
 		} else if (strcmp(argv[a], "--format") == 0 && a + 1 < argc) {
 			only = argv[++a];
+		} else if (strcmp(argv[a], "--isa") == 0 && a + 1 < argc) {
+			isa = argv[++a];
 		} else {
-			fprintf(stderr, "usage: test_exhaustive [--stride S] [--format NAME]\n");
+			fprintf(stderr, "usage: test_exhaustive [--stride S] [--format NAME] [--isa NAME]\n");
 			return 2;
 		}
 	}
+	if (isa && strcmp(isa, "generic") && strcmp(isa, "avx2") && strcmp(isa, "avx512")) {
+		fprintf(stderr, "test_exhaustive: unknown kernel path '%s' (generic, avx2, avx512)\n", isa);
+		return 2;
+	}
+	if (isa && mq_qkern_force(isa) != MQ_OK) {
+		printf("test_exhaustive: kernel path '%s' not available on this CPU: skipped\n", isa);
+		return 77;
+	}
+	const char *path = NULL;
+	mq_qkern_select(&path);
 	int failures = 0, sweeps = 0;
 	double t0 = now();
 	for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++) {
@@ -214,7 +231,7 @@ int main(int argc, char **argv)
 		for (size_t m = 0; m < 2; m++, sweeps++)
 			failures += sweep(formats[f], modes[m], stride) != 0;
 	}
-	printf("test_exhaustive: stride %llu, %d sweeps, %d failed, %.1f s\n",
+	printf("test_exhaustive: kernel %s, stride %llu, %d sweeps, %d failed, %.1f s\n", path,
 	       (unsigned long long)stride, sweeps, failures, now() - t0);
 	return failures ? 1 : 0;
 }
