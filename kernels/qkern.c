@@ -282,8 +282,8 @@ element(const mq_qkern_params P, float v, uint32_t r, const int mode, uint32_t *
 static inline __attribute__((always_inline)) void
 loop(const mq_qkern_params *pp, const float *restrict x, size_t n, float scale,
      const uint32_t *restrict rb, float *restrict y, uint8_t *restrict c8,
-     uint16_t *restrict c16, uint32_t cnt[3], const int mode, const int out_y,
-     const int out_c8, const int out_c16)
+     uint16_t *restrict c16, uint32_t cnt[3], const int mode, const int count,
+     const int out_y, const int out_c8, const int out_c16)
 {
 	/* a copy by value: the stores to y cannot alias it, so its fields
 	 * stay in registers and the loop needs no aliasing checks */
@@ -300,32 +300,47 @@ loop(const mq_qkern_params *pp, const float *restrict x, size_t n, float scale,
 			c8[i] = (uint8_t)code;
 		if (out_c16)
 			c16[i] = (uint16_t)code;
-		ngt += c.gt, nnan += c.nan, nz += c.z, nu0 += c.u0;
+		if (count)
+			ngt += c.gt, nnan += c.nan, nz += c.z, nu0 += c.u0;
 	}
-	cnt[0] += ngt - nnan, cnt[1] += nz - nu0, cnt[2] += nnan;
+	if (count)
+		cnt[0] += ngt - nnan, cnt[1] += nz - nu0, cnt[2] += nnan;
 }
 
-/* Each (mode, outputs) combination gets its own loop, so that the
- * compiler sees constant conditions inside it: a store that may or may not
- * happen is control flow, and control flow stops vectorization. */
+/* Each (mode, outputs, counting) combination gets its own loop, so that
+ * the compiler sees constant conditions inside it: a store that may or may
+ * not happen is control flow, and control flow stops vectorization.  The
+ * counts cost about a third of an RTNE encode, so a caller that passes no
+ * stats gets loops without them (for one output; two outputs count). */
 #define OUTPUTS(mode)                                                              \
 	do {                                                                           \
-		if (y && c8)                                                               \
-			loop(p, x, n, scale, rb, y, c8, NULL, cnt, mode, 1, 1, 0);             \
-		else if (y && c16)                                                         \
-			loop(p, x, n, scale, rb, y, NULL, c16, cnt, mode, 1, 0, 1);            \
-		else if (y)                                                                \
-			loop(p, x, n, scale, rb, y, NULL, NULL, cnt, mode, 1, 0, 0);           \
-		else if (c8)                                                               \
-			loop(p, x, n, scale, rb, NULL, c8, NULL, cnt, mode, 0, 1, 0);          \
-		else if (c16)                                                              \
-			loop(p, x, n, scale, rb, NULL, NULL, c16, cnt, mode, 0, 0, 1);         \
-		else                                                                       \
-			loop(p, x, n, scale, rb, NULL, NULL, NULL, cnt, mode, 0, 0, 0);        \
+		if (!cnt && y && !c8 && !c16)                                              \
+			loop(p, x, n, scale, rb, y, NULL, NULL, NULL, mode, 0, 1, 0, 0);       \
+		else if (!cnt && c8 && !y)                                                 \
+			loop(p, x, n, scale, rb, NULL, c8, NULL, NULL, mode, 0, 0, 1, 0);      \
+		else if (!cnt && c16 && !y)                                                \
+			loop(p, x, n, scale, rb, NULL, NULL, c16, NULL, mode, 0, 0, 0, 1);     \
+		else {                                                                     \
+			uint32_t dummy[3];                                                     \
+			uint32_t *cc = cnt ? cnt : dummy;                                      \
+			if (y && c8)                                                           \
+				loop(p, x, n, scale, rb, y, c8, NULL, cc, mode, 1, 1, 1, 0);       \
+			else if (y && c16)                                                     \
+				loop(p, x, n, scale, rb, y, NULL, c16, cc, mode, 1, 1, 0, 1);      \
+			else if (y)                                                            \
+				loop(p, x, n, scale, rb, y, NULL, NULL, cc, mode, 1, 1, 0, 0);     \
+			else if (c8)                                                           \
+				loop(p, x, n, scale, rb, NULL, c8, NULL, cc, mode, 1, 0, 1, 0);    \
+			else if (c16)                                                          \
+				loop(p, x, n, scale, rb, NULL, NULL, c16, cc, mode, 1, 0, 0, 1);   \
+			else                                                                   \
+				loop(p, x, n, scale, rb, NULL, NULL, NULL, cc, mode, 1, 0, 0, 0);  \
+		}                                                                          \
 	} while (0)
 
+/* cnt NULL: no counts wanted */
 static void run(const mq_qkern_params *p, const float *x, size_t n, float scale,
-                const uint32_t *rb, float *y, uint8_t *c8, uint16_t *c16, uint32_t cnt[3])
+                const uint32_t *rb, float *y, uint8_t *c8, uint16_t *c16, uint32_t *cnt)
 {
 	switch (p->mode) {
 	case MQ_RTNE: OUTPUTS(MQ_RTNE); break;
@@ -359,7 +374,8 @@ void MQ_QKERN_NAME(const mq_qkern_params *p, const float *x, size_t n, float sca
 		}
 		uint32_t cnt[3] = {0, 0, 0};
 		run(p, x + i0, len, scale, r, y ? y + i0 : NULL, c8 ? c8 + i0 : NULL,
-		    c16 ? c16 + i0 : NULL, cnt);
-		st->clipped += cnt[0], st->underflowed += cnt[1], st->nan += cnt[2];
+		    c16 ? c16 + i0 : NULL, st ? cnt : NULL);
+		if (st)
+			st->clipped += cnt[0], st->underflowed += cnt[1], st->nan += cnt[2];
 	}
 }

@@ -46,7 +46,8 @@ typedef struct mq_qkern_params {
 
 /* Quantize x[0..n) at one scale: element i is v = x[i] / scale, rounded as
  * quant.c rounds it; y[i] = fakequant(v) * scale, c8/c16[i] its code (any
- * of y, c8, c16 may be NULL); stats are added to st.  SR draws element i's
+ * of y, c8, c16 may be NULL); counts are added to st unless it is NULL
+ * (n is the caller's to add).  SR draws element i's
  * word as mq_rand32(seed, index0 + i). */
 typedef void (*mq_qkern_fn)(const mq_qkern_params *p, const float *x, size_t n,
                             float scale, uint64_t seed, uint64_t index0, float *y,

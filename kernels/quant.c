@@ -364,8 +364,8 @@ mq_status mq_quantize_run(const mq_qspec *q, const float *x, size_t n,
 		float *ys = y ? y + i0 : NULL;
 		uint8_t *c8 = codes && !wide ? (uint8_t *)codes + i0 : NULL;
 		uint16_t *c16 = codes && wide ? (uint16_t *)codes + i0 : NULL;
-		if (kern)
-			kern(&kp, xs, len, sc, q->seed, index0 + i0, ys, c8, c16, &st);
+		if (kern) /* without stats wanted, the kernel need not count */
+			kern(&kp, xs, len, sc, q->seed, index0 + i0, ys, c8, c16, stats ? &st : NULL);
 		else
 			run_scalar(q, xs, len, sc, index0 + i0, ys, c8, c16, &st);
 		i0 += len;

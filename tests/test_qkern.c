@@ -11,7 +11,8 @@
  *     value  mq_fakequant1(q, x[i] / s, same word) * s
  * and the counts must be those quant.h defines, counted here from the
  * scalar results: clipped (finite |v| > max, or infinite), underflowed
- * (v != 0 whose value is 0), nan.
+ * (v != 0 whose value is 0), nan.  Without stats (NULL) the kernels run
+ * loops that do not count: their outputs must be the same.
  *   test_qkern [rounds]   (default 3: inputs per case grow with it) */
 #include <math.h>
 #include <stdio.h>
@@ -126,8 +127,9 @@ int main(int argc, char **argv)
 	size_t nmax = 70001;
 	float *x = malloc(nmax * sizeof *x), *y = malloc(nmax * sizeof *y);
 	void *codes = malloc(nmax * 2);
-	float *sc = malloc(nmax * sizeof *sc);
-	if (!x || !y || !codes || !sc)
+	float *sc = malloc(nmax * sizeof *sc), *y2 = malloc(nmax * sizeof *y2);
+	void *codes2 = malloc(nmax * 2);
+	if (!x || !y || !codes || !sc || !y2 || !codes2)
 		return 2;
 	int paths = 0;
 	for (int k = 0; k < 3; k++) {
@@ -170,6 +172,14 @@ int main(int argc, char **argv)
 							}
 							expect(&q, x, n, &scales[si], SIZE_MAX, i0, y, codes, &st, what);
 							checks++;
+							if (mq_fakequant(&q, x, n, scales[si], i0, y2, NULL) != MQ_OK ||
+							    mq_encode(&q, x, n, scales[si], i0, codes2, NULL) != MQ_OK ||
+							    memcmp(y, y2, n * sizeof *y) ||
+							    memcmp(codes, codes2, n * (q.fmt.bits > 8 ? 2 : 1))) {
+								failures++;
+								printf("FAIL %s: results without stats differ\n", what);
+							}
+							checks++;
 							if (memcmp(&st, &st2, sizeof st)) {
 								failures++;
 								printf("FAIL %s: stats of encode and fakequant differ\n", what);
@@ -193,7 +203,7 @@ int main(int argc, char **argv)
 		printf("%s: %s\n", isas[k], failures == before ? "ok" : "FAILED");
 	}
 	mq_qkern_force(NULL);
-	free(x), free(y), free(codes), free(sc);
+	free(x), free(y), free(codes), free(sc), free(y2), free(codes2);
 	printf("test_qkern: %d paths, %ld checks, %ld failed\n", paths, checks, failures);
 	return failures != 0;
 }
