@@ -8,6 +8,7 @@ int mq_cmd_quantize(int argc, char **argv);
 int mq_cmd_advise(int argc, char **argv);
 int mq_cmd_plot(int argc, char **argv);
 int mq_cmd_run(int argc, char **argv);
+int mq_cmd_merge(int argc, char **argv);
 int mq_cmd_compare(int argc, char **argv);
 
 /* Print "metriq <cmd>: <message>" on stderr; returns 2 for convenience. */

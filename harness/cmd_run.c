@@ -10,28 +10,37 @@
  * another; the parallel work is inside the kernels, which take --threads
  * (qmatmul splits rows of the product over them) and are bit-identical for
  * any thread count.  A script's numbers therefore never depend on
- * --threads. */
-#define _POSIX_C_SOURCE 200809L /* mkdir, sysconf */
+ * --threads.
+ *
+ * Beyond one process: --shard K/N runs one shard of the cells into
+ * DIR/shard-K-of-N (merged later by `metriq merge`, cmd_merge.c), and under
+ * an MPI launcher (mpirun -n N metriq run ...) the ranks share the cells
+ * (dist.h).  Both keep the CSV files byte for byte those of one process. */
+#define _POSIX_C_SOURCE 200809L /* sysconf, nanosleep */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
 
 #include "cli.h"
+#include "dist.h"
 #include "json.h"
 #include "lmetriq.h"
+#include "manifest.h"
+#include "mpi.h"
 #include "run.h"
 
 static const char usage[] =
     "usage: metriq run SCRIPT.lua [--out DIR] [--set key=value ...] [--threads N]\n"
-    "                  [--seed N] [--resume] [--quiet]\n\n"
+    "                  [--seed N] [--shard K/N] [--resume] [--quiet]\n"
+    "       mpirun -n N metriq run SCRIPT.lua [options]\n\n"
     "Runs an experiment script (Lua 5.4 with the 'metriq' module; see\n"
     "docs/lua-api.md).  Results go to DIR (default results/<script name>/):\n"
     "one NAME.csv per results file and manifest.json, the record of the run.\n\n"
@@ -41,14 +50,19 @@ static const char usage[] =
     "  --threads N      threads for the kernels (default: all cores); results\n"
     "                   do not depend on it\n"
     "  --seed N         run seed (default 1); cells derive theirs from it\n"
+    "  --shard K/N      run only the cells whose index (from 0, over the run's\n"
+    "                   grids in order) is K mod N, into DIR/shard-K-of-N, for\n"
+    "                   'metriq merge' (see docs/cluster.md)\n"
     "  --resume         skip the cells DIR/manifest.json records as done (the\n"
     "                   seed and --set values default to the manifest's)\n"
-    "  --quiet          no progress on stderr\n";
+    "  --quiet          no progress on stderr\n\n"
+    "Under mpirun, rank 0 deals the cells to the other ranks and writes the\n"
+    "files; the CSV files are those one process writes (docs/cluster.md).\n";
 
 /* ---- Ctrl-C: stop the script at the next Lua instruction (lua.c) ---- */
 
 static lua_State *running;
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted; /* the signal that asked to stop */
 
 static void lstop(lua_State *L, lua_Debug *ar)
 {
@@ -60,8 +74,22 @@ static void lstop(lua_State *L, lua_Debug *ar)
 static void on_sigint(int sig)
 {
 	signal(sig, SIG_DFL); /* a second Ctrl-C kills at once */
-	interrupted = 1;
+	interrupted = sig;
 	lua_sethook(running, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+/* Only rank 0 of an MPI run speaks: the other ranks run the same command
+ * line and would repeat every message. */
+static int speak = 1;
+#define run_error(...) (speak ? mq_cli_error("run", __VA_ARGS__) : 2)
+
+/* metriq.plot in a process that does not hold the whole results (a shard,
+ * an MPI worker): figures are drawn where the CSV files are complete (rank
+ * 0, or `metriq plot NAME DIR` after `metriq merge`). */
+static int plot_elsewhere(lua_State *L)
+{
+	(void)L;
+	return 0;
 }
 
 static int msghandler(lua_State *L)
@@ -77,30 +105,6 @@ static int msghandler(lua_State *L)
 }
 
 /* ---- helpers ---- */
-
-static int mkdirs(const char *path)
-{
-	char *p = malloc(strlen(path) + 1);
-	if (!p)
-		return -1;
-	strcpy(p, path);
-	for (char *s = p + 1;; s++) {
-		if (*s == '/' || *s == 0) {
-			char c = *s;
-			*s = 0;
-			if (mkdir(p, 0777) && errno != EEXIST) {
-				free(p);
-				return -1;
-			}
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	free(p);
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
-}
 
 static int parse_u64(const char *s, uint64_t *v)
 {
@@ -170,21 +174,27 @@ static char *dupstr(const char *s)
 
 /* ---- the command ---- */
 
-int mq_cmd_run(int argc, char **argv)
+static int run_command(int argc, char **argv, int mpi)
 {
 	mq_run run;
 	memset(&run, 0, sizeof run);
 	run.grid = run.cell = -1;
 	run.seed = 1;
-	int seed_given = 0, rc = 2;
-	const char *out = NULL;
+	run.rank = mpi ? mq_mpi_rank() : 0;
+	run.ranks = mpi ? mq_mpi_size() : 1;
+	run.mode = run.ranks == 1 ? MQ_ONE : run.rank == 0 ? MQ_COORD : MQ_WORKER;
+	run.stop = &interrupted;
+	speak = run.rank == 0;
+	int seed_given = 0, rc = 2, started = 0;
+	const char *out = NULL, *shard = NULL, *msg = NULL;
 	char err[256];
 	lua_State *L = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = NULL;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(usage, stdout);
+			if (speak)
+				fputs(usage, stdout);
 			mq_set_free(&run.set);
 			return 0;
 		}
@@ -200,13 +210,14 @@ int mq_cmd_run(int argc, char **argv)
 			/* --opt VALUE or --opt=VALUE */
 			const char *eq = strchr(a, '=');
 			size_t n = eq ? (size_t)(eq - a) : strlen(a);
-			static const char *const takes[] = {"--out", "--set", "--threads", "--seed", NULL};
+			static const char *const takes[] = {"--out", "--set", "--threads", "--seed", "--shard",
+			                                    NULL};
 			int k = -1;
 			for (int j = 0; takes[j]; j++)
 				if (strlen(takes[j]) == n && !strncmp(a, takes[j], n))
 					k = j;
 			if (k < 0) {
-				mq_cli_error("run", "unknown option '%s' (see 'metriq run --help')", a);
+				run_error("unknown option '%s' (see 'metriq run --help')", a);
 				goto out;
 			}
 			if (eq)
@@ -214,41 +225,65 @@ int mq_cmd_run(int argc, char **argv)
 			else if (i + 1 < argc)
 				val = argv[++i];
 			else {
-				mq_cli_error("run", "%s needs a value", takes[k]);
+				run_error("%s needs a value", takes[k]);
 				goto out;
 			}
 			if (k == 0) {
 				out = val;
 			} else if (k == 1) {
 				if (mq_set_add(&run.set, val, err, sizeof err)) {
-					mq_cli_error("run", "%s", err);
+					run_error("%s", err);
 					goto out;
 				}
 			} else if (k == 2) {
 				uint64_t t;
 				if (!parse_u64(val, &t) || t < 1 || t > 4096) {
-					mq_cli_error("run", "--threads '%s': expected an integer from 1 to 4096", val);
+					run_error("--threads '%s': expected an integer from 1 to 4096", val);
 					goto out;
 				}
 				run.threads = (int)t;
-			} else {
+			} else if (k == 3) {
 				if (!parse_u64(val, &run.seed)) {
-					mq_cli_error("run", "--seed '%s': expected an unsigned 64-bit integer", val);
+					run_error("--seed '%s': expected an unsigned 64-bit integer", val);
 					goto out;
 				}
 				seed_given = 1;
+			} else {
+				shard = val;
 			}
 			continue;
 		}
 		if (run.script) {
-			mq_cli_error("run", "one script at a time ('%s' and '%s')", run.script, a);
+			run_error("one script at a time ('%s' and '%s')", run.script, a);
 			goto out;
 		}
 		run.script = a;
 	}
 	if (!run.script) {
-		fputs(usage, stderr);
+		if (speak)
+			fputs(usage, stderr);
 		goto out;
+	}
+	if (shard) {
+		/* K/N: decimal, 0 <= K < N */
+		char kt[24], nt[24];
+		const char *slash = strchr(shard, '/');
+		uint64_t k, n;
+		if (!slash || (size_t)(slash - shard) >= sizeof kt || strlen(slash + 1) >= sizeof nt
+		    || (memcpy(kt, shard, (size_t)(slash - shard)), kt[slash - shard] = 0,
+		        strcpy(nt, slash + 1), !parse_u64(kt, &k) || !parse_u64(nt, &n))
+		    || n < 1 || n > 1000000 || k >= n) {
+			run_error("--shard '%s': expected K/N with 0 <= K < N (K counts from 0)", shard);
+			goto out;
+		}
+		if (run.ranks > 1) {
+			run_error("--shard and MPI do not go together: run the shards as separate jobs, "
+			          "or one MPI job without --shard");
+			goto out;
+		}
+		run.mode = MQ_SHARD;
+		run.shard_k = (unsigned long)k;
+		run.shard_n = (unsigned long)n;
 	}
 
 	/* the script's name: base name without .lua */
@@ -258,7 +293,7 @@ int mq_cmd_run(int argc, char **argv)
 	if (bl > 4 && !strcmp(base + bl - 4, ".lua"))
 		bl -= 4;
 	if (bl == 0 || bl >= sizeof run.name) {
-		mq_cli_error("run", "bad script name '%s'", run.script);
+		run_error("bad script name '%s'", run.script);
 		goto out;
 	}
 	memcpy(run.name, base, bl);
@@ -266,45 +301,69 @@ int mq_cmd_run(int argc, char **argv)
 	if (!mq_results_name_ok(run.name))
 		snprintf(run.name, sizeof run.name, "results"); /* the default results file */
 
-	if (access(run.script, R_OK)) {
-		mq_cli_error("run", "cannot read '%s': %s", run.script, strerror(errno));
-		goto out;
-	}
-	if (out) {
-		run.outdir = dupstr(out);
-	} else {
-		run.outdir = malloc(strlen(run.name) + 16);
-		if (run.outdir)
-			sprintf(run.outdir, "results/%s", run.name);
-	}
-	if (!run.outdir) {
-		mq_cli_error("run", "out of memory");
-		goto out;
-	}
-	if (mkdirs(run.outdir)) {
-		mq_cli_error("run", "cannot create '%s': %s", run.outdir, strerror(errno));
-		goto out;
+	{
+		/* DIR, and a shard's own folder inside it, so that the shards of
+		 * one job may all be given the same --out */
+		mq_buf d = MQ_BUF_INIT;
+		if (out)
+			mq_buf_str(&d, out);
+		else
+			mq_buf_printf(&d, "results/%s", run.name);
+		if (run.mode == MQ_SHARD)
+			mq_buf_printf(&d, "/shard-%lu-of-%lu", run.shard_k, run.shard_n);
+		if (!mq_buf_ok(&d)) {
+			mq_buf_free(&d);
+			run_error("out of memory");
+			goto out;
+		}
+		run.outdir = d.p;
 	}
 	if (!run.threads) {
+		/* all cores, shared among the ranks that run cells on this host */
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		run.threads = n >= 1 && n <= 4096 ? (int)n : 1;
+		long share = run.ranks > 1 ? mq_mpi_local_workers() : 1;
+		n = n >= 1 && n <= 4096 ? n : 1;
+		run.threads = n / share >= 1 ? (int)(n / share) : 1;
 	}
 
 	L = luaL_newstate();
 	if (!L) {
-		mq_cli_error("run", "cannot create a Lua state");
-		goto out;
+		run_error("cannot create a Lua state");
+		goto fail_start;
 	}
 	luaL_openlibs(L);
 	mq_run_set(L, &run);
+
+	if (run.mode == MQ_WORKER) {
+		/* a worker writes nothing and reads no folder: rank 0 does, and
+		 * sends what the run needs (dist.h) */
+		run.quiet = 1;
+		run.writable = 0;
+		started = 1;
+		if (mq_dist_start(&run, 1)) {
+			rc = 1;
+			goto out;
+		}
+		run.seed_base = run.seed;
+		goto script;
+	}
+
+	if (access(run.script, R_OK)) {
+		run_error("cannot read '%s': %s", run.script, strerror(errno));
+		goto fail_start;
+	}
+	if (mq_mkdirs(run.outdir)) {
+		run_error("cannot create '%s': %s", run.outdir, strerror(errno));
+		goto fail_start;
+	}
 
 	/* the record: what and where, then what an earlier run left */
 	{
 		size_t dl = (size_t)(base - run.script);
 		char *dir = malloc(dl + 2);
 		if (!dir) {
-			mq_cli_error("run", "out of memory");
-			goto out;
+			run_error("out of memory");
+			goto fail_start;
 		}
 		if (dl)
 			memcpy(dir, run.script, dl);
@@ -314,9 +373,10 @@ int mq_cmd_run(int argc, char **argv)
 		mq_manifest_probe(&run.man, dir);
 		free(dir);
 	}
+	mq_file_hash(run.script, run.man.script_hash);
 	if (mq_run_load_prior(&run, L, seed_given)) {
-		mq_cli_error("run", "%s", run.err);
-		goto out;
+		run_error("%s", run.err);
+		goto fail_start;
 	}
 	run.seed_base = run.seed;
 	run.man.script = dupstr(run.script);
@@ -326,24 +386,52 @@ int mq_cmd_run(int argc, char **argv)
 	run.man.seed = run.seed;
 	run.man.threads = run.threads;
 	run.man.status = "running";
+	if (run.mode == MQ_SHARD) {
+		char ex[96];
+		snprintf(ex, sizeof ex, "  \"shard\": {\"index\": %lu, \"count\": %lu},\n", run.shard_k,
+		         run.shard_n);
+		run.man.extra = dupstr(ex);
+		run.man.keep_loose = 1;
+	}
 	/* a fresh run writes its manifest now; a resumed one only once it has
 	 * shown that it is the same run (run.h) */
 	run.writable = !run.prior.present;
-	if (!run.man.script || !run.man.name || !run.man.command || !run.man.set_json) {
-		mq_cli_error("run", "out of memory");
-		goto out;
+	if (!run.man.script || !run.man.name || !run.man.command || !run.man.set_json
+	    || (run.mode == MQ_SHARD && !run.man.extra)) {
+		run_error("out of memory");
+		goto fail_start;
+	}
+	if (mpi) {
+		/* rank 0's word to the others: the seed and --set values (taken
+		 * from the manifest on --resume) */
+		started = 1;
+		if (mq_dist_start(&run, 1)) {
+			run_error("%s", run.err);
+			rc = 1;
+			goto out;
+		}
 	}
 	if (mq_run_flush(&run, 1)) {
-		mq_cli_error("run", "%s", run.err);
-		goto out;
+		run_error("%s", run.err);
+		rc = 1;
+		goto finish;
 	}
 	if (run.prior.present && !run.quiet)
 		fprintf(stderr, "metriq run: resuming %s/manifest.json (seed %" PRIu64 ")\n", run.outdir,
 		        run.seed);
 
+script:
 	/* the module, as both a global and require "metriq" */
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
 	mq_open_metriq(L);
+	lua_pushinteger(L, run.rank);
+	lua_setfield(L, -2, "rank");
+	lua_pushinteger(L, run.ranks);
+	lua_setfield(L, -2, "ranks");
+	if (run.mode == MQ_SHARD || run.mode == MQ_WORKER) {
+		lua_pushcfunction(L, plot_elsewhere);
+		lua_setfield(L, -2, "plot");
+	}
 	lua_pushvalue(L, -1);
 	lua_setfield(L, -3, "metriq");
 	lua_setglobal(L, "metriq");
@@ -355,23 +443,32 @@ int mq_cmd_run(int argc, char **argv)
 	if (status == LUA_OK) {
 		running = L;
 		signal(SIGINT, on_sigint);
+		/* mpirun stops a job (a rank died, the job was killed) with SIGTERM:
+		 * rank 0 then records what is left before it goes */
+		if (run.mode == MQ_COORD)
+			signal(SIGTERM, on_sigint);
 		status = lua_pcall(L, 0, 0, 1);
 		signal(SIGINT, SIG_DFL);
+		if (run.mode == MQ_COORD)
+			signal(SIGTERM, SIG_DFL);
 	}
 
 	if (status == LUA_OK) {
 		/* a grid whose loop the script left open ends with the script */
-		if (mq_run_cell_end(&run, 1) == 0)
+		if (mq_run_cell_end(&run, 1, NULL) == 0)
 			mq_run_grid_end(&run);
 		run.man.status = "done";
 		rc = 0;
 	} else {
-		const char *msg = lua_tostring(L, -1);
+		msg = lua_tostring(L, -1);
 		if (!msg)
 			msg = "(error object is not a string)";
-		mq_run_cell_end(&run, 0);
+		/* stopped from outside: say what is left, wherever rank 0 was */
+		if (run.mode == MQ_COORD && interrupted)
+			msg = mq_dist_stopped(&run);
+		mq_run_cell_end(&run, 0, msg);
 		mq_run_grid_end(&run);
-		run.man.status = interrupted ? "interrupted" : "failed";
+		run.man.status = interrupted == SIGINT ? "interrupted" : "failed";
 		/* the manifest keeps the message, not the traceback */
 		size_t n = strcspn(msg, "\n");
 		free(run.man.error);
@@ -380,21 +477,75 @@ int mq_cmd_run(int argc, char **argv)
 			memcpy(run.man.error, msg, n);
 			run.man.error[n] = 0;
 		}
-		fprintf(stderr, "metriq run: %s\n", msg);
-		rc = interrupted ? 130 : 1;
+		if (speak)
+			fprintf(stderr, "metriq run: %s\n", msg);
+		rc = interrupted == SIGINT ? 130 : 1;
+	}
+	if (run.mode == MQ_WORKER) {
+		mq_dist_finish(&run, rc, msg);
+		goto out;
+	}
+finish:
+	if (mpi) {
+		int was = rc;
+		rc = mq_dist_finish(&run, rc, msg);
+		if (rc && !was) {
+			/* a worker failed where rank 0 did not */
+			run.man.status = "failed";
+			free(run.man.error);
+			run.man.error = dupstr(run.err);
+			fprintf(stderr, "metriq run: %s\n", run.err);
+		}
 	}
 	mq_utc_now(run.man.end);
 	if (mq_run_flush(&run, 1)) {
-		mq_cli_error("run", "%s", run.err);
+		run_error("%s", run.err);
 		rc = rc ? rc : 1;
 	} else if (rc == 0 && !run.quiet) {
 		for (size_t i = 0; i < run.nres; i++)
 			fprintf(stderr, "metriq run: %s/%s.csv: %zu rows\n", run.outdir, run.res[i]->name,
 			        run.res[i]->rows);
+		if (run.mode == MQ_SHARD)
+			fprintf(stderr, "metriq run: shard %lu/%lu done in %s (metriq merge makes the CSV "
+			        "files)\n", run.shard_k, run.shard_n, run.outdir);
 	}
+	goto out;
+fail_start:
+	if (mpi && !started)
+		mq_dist_start(&run, 0); /* the workers wait for rank 0's word: "failed" */
 out:
 	if (L)
 		lua_close(L);
 	mq_run_free(&run);
+	return rc;
+}
+
+int mq_cmd_run(int argc, char **argv)
+{
+	long ranks;
+	int launched = mq_mpi_launched(&ranks), mpi = 0;
+	if (launched && mq_mpi_built()) {
+		char err[256];
+		if (mq_mpi_init(&argc, &argv, err, sizeof err))
+			return mq_cli_error("run", "%s", err);
+		mpi = 1;
+	} else if (launched && ranks != 1) {
+		/* every rank would run the whole grid into the same folder */
+		return mq_cli_error("run", "started by an MPI launcher, but this metriq was built "
+		                    "without MPI (cmake -DMETRIQ_MPI=ON with libopenmpi-dev installed)");
+	}
+	int rc = run_command(argc, argv, mpi);
+	if (mpi && interrupted && mq_mpi_rank() == 0) {
+		/* mpirun is ending the job: it kills every rank a second (its
+		 * odls_base_sigkill_timeout) after its SIGTERM.  A rank 0 that
+		 * exits first may lose its last message (which names the cells
+		 * left) in the job's teardown, so it waits to be killed, 2 s at
+		 * most, and never finalizes MPI (the other ranks are gone). */
+		for (int i = 0; i < 20; i++)
+			nanosleep(&(struct timespec){0, 100000000}, NULL);
+		return rc;
+	}
+	if (mpi)
+		mq_mpi_finalize();
 	return rc;
 }

@@ -24,7 +24,9 @@
  * by break (the cell's rows are committed) or by an error (they are
  * discarded and the cell is recorded as failed).  The generic for's closing
  * value (Lua 5.4) is what sees the break and the error.  Cells a resumed
- * run finds done are skipped, with their progress counted.
+ * run finds done are skipped, with their progress counted.  Which cells
+ * this process runs is the run's choice (run.h: all of them in order, a
+ * shard's, or those MPI rank 0 deals).
  *
  * One grid at a time: a grid started inside a cell is an error (the cells
  * of the inner grid would have no meaning as units of their own). */
@@ -328,18 +330,21 @@ static int grid_iter(lua_State *L)
 	grid *g = luaL_checkudata(L, 1, MQ_GRID);
 	if (g->state || run->grid != g->id)
 		return 0; /* finished, or superseded by a later grid */
-	if (run->cell >= 0 && mq_run_cell_end(run, 1))
+	if (run->cell >= 0 && mq_run_cell_end(run, 1, NULL))
 		return luaL_error(L, "%s", run->err);
-	while (g->next < g->ncells && mq_run_cell_done_before(run, g->next))
-		mq_run_cell_skip(run, g->next++);
-	if (g->next == g->ncells) {
+	/* this process's next cell: the next in order, one of its shard, or
+	 * the one rank 0 deals (run.h) */
+	size_t c;
+	int got = mq_run_next_cell(run, &c);
+	if (got < 0)
+		return luaL_error(L, "%s", run->err);
+	if (got == 0) {
 		g->state = 1;
 		mq_run_grid_end(run);
 		if (mq_run_flush(run, 1))
 			return luaL_error(L, "%s", run->err);
 		return 0;
 	}
-	size_t c = g->next++;
 	mq_run_cell_begin(run, c);
 	lua_getiuservalue(L, 1, 1);
 	int uv = lua_gettop(L);
@@ -370,10 +375,18 @@ static int grid_close(lua_State *L)
 		return 0;
 	g->state = 1;
 	int ok = lua_isnil(L, 2);
-	int rc = mq_run_cell_end(run, ok);
+	/* Cells run apart cannot honour a break: which cells it leaves out
+	 * depends on the order they happen to end in. */
+	const char *msg = ok ? NULL : luaL_tolstring(L, 2, NULL);
+	if (ok && run->mode != MQ_ONE)
+		msg = "break out of a grid is not supported with --shard or MPI (cells run apart, so "
+		      "which cells a break leaves out would depend on timing)";
+	int rc = mq_run_cell_end(run, msg == NULL, msg);
 	mq_run_grid_end(run);
 	if (rc)
 		return luaL_error(L, "%s", run->err);
+	if (ok && msg)
+		return luaL_error(L, "%s", msg);
 	return 0;
 }
 

@@ -17,8 +17,10 @@
  * 4180 says when they hold a comma, a quote or a line break).
  *
  * A row is checked whole before any of it is written: a bad row raises an
- * error and leaves nothing behind.  Rows written inside a grid cell are
- * committed when the cell ends (run.h). */
+ * error and leaves nothing behind.  A row is kept as a record (rows.h) in
+ * its natural order; rows written inside a grid cell are committed when
+ * the cell's turn comes (run.h), and the first row committed to a file
+ * makes its header. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,10 +60,9 @@ static int keycmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The header from the first row (see above). */
-static void make_header(lua_State *L, mq_run *run, mq_results *r, int row, size_t nkeys)
+/* The row's columns in natural order (see above) into cols[0..n). */
+static size_t natural_order(lua_State *L, mq_run *run, int row, const char **cols)
 {
-	const char **cols = lua_newuserdatauv(L, (nkeys ? nkeys : 1) * sizeof *cols, 0);
 	size_t n = 0;
 	if (run->grid >= 0) {
 		const mq_grid *g = &run->man.grids[run->grid];
@@ -83,9 +84,7 @@ static void make_header(lua_State *L, mq_run *run, mq_results *r, int row, size_
 			cols[n++] = k; /* the row table keeps its keys alive */
 	}
 	qsort(cols + first_sorted, n - first_sorted, sizeof *cols, keycmp);
-	if (mq_results_header(r, cols, n))
-		luaL_error(L, "out of memory");
-	lua_pop(L, 1);
+	return n;
 }
 
 static int r_write(lua_State *L)
@@ -96,6 +95,10 @@ static int r_write(lua_State *L)
 	lua_settop(L, 2);
 	if (mq_run_ready(run))
 		return luaL_error(L, "%s", run->err);
+	/* the header this row must fit, where this process can know it (rows
+	 * of cells run apart are checked when they commit: run.h) */
+	size_t nfit = 0;
+	const char *const *fit = mq_run_checks_columns(run) ? mq_results_fits(r, &nfit) : NULL;
 	/* check the whole row first */
 	size_t nkeys = 0;
 	lua_pushnil(L);
@@ -111,13 +114,16 @@ static int r_write(lua_State *L)
 		if (t != LUA_TNUMBER && t != LUA_TSTRING && t != LUA_TBOOLEAN)
 			return luaL_argerror(L, 2, lua_pushfstring(L, "column '%s' is a %s (values are "
 			                     "numbers, strings or booleans)", k, luaL_typename(L, -1)));
-		if (r->cols && mq_results_col(r, k, strlen(k)) < 0) {
+		int in = !fit;
+		for (size_t i = 0; i < nfit && !in; i++)
+			in = !strcmp(fit[i], k);
+		if (!in) {
 			luaL_Buffer b;
 			luaL_buffinit(L, &b);
-			for (size_t i = 0; i < r->ncols; i++) {
+			for (size_t i = 0; i < nfit; i++) {
 				if (i)
 					luaL_addstring(&b, ", ");
-				luaL_addstring(&b, r->cols[i]);
+				luaL_addstring(&b, fit[i]);
 			}
 			luaL_pushresult(&b);
 			return luaL_argerror(L, 2, lua_pushfstring(L, "column '%s' is not in the header of "
@@ -128,18 +134,15 @@ static int r_write(lua_State *L)
 	}
 	if (nkeys == 0)
 		return luaL_argerror(L, 2, "empty row");
-	if (!r->cols)
-		make_header(L, run, r, 2, nkeys);
 
-	/* the fields, in header order */
-	size_t nc = r->ncols;
+	/* the fields, in the row's natural order */
+	const char **cols = lua_newuserdatauv(L, nkeys * sizeof *cols, 0);
+	size_t nc = natural_order(L, run, 2, cols);
 	const char **fields = lua_newuserdatauv(L, nc * sizeof *fields, 0);
 	size_t *lens = lua_newuserdatauv(L, nc * sizeof *lens, 0);
 	char (*num)[32] = lua_newuserdatauv(L, nc * sizeof *num, 0);
 	for (size_t i = 0; i < nc; i++) {
-		fields[i] = NULL;
-		lens[i] = 0;
-		switch (lua_getfield(L, 2, r->cols[i])) {
+		switch (lua_getfield(L, 2, cols[i])) {
 		case LUA_TNUMBER:
 			if (lua_isinteger(L, -1)) {
 				snprintf(num[i], 32, "%lld", (long long)lua_tointeger(L, -1));
@@ -153,23 +156,19 @@ static int r_write(lua_State *L)
 					mq_double_str(v, num[i]);
 			}
 			fields[i] = num[i];
-			lens[i] = strlen(num[i]);
 			break;
 		case LUA_TBOOLEAN:
 			fields[i] = lua_toboolean(L, -1) ? "true" : "false";
-			lens[i] = strlen(fields[i]);
-			break;
-		case LUA_TSTRING:
-			/* the row table keeps the string alive */
-			fields[i] = lua_tolstring(L, -1, &lens[i]);
 			break;
 		default:
+			/* a string (checked above); the row table keeps it alive */
+			fields[i] = lua_tostring(L, -1);
 			break;
 		}
+		lens[i] = lua_type(L, -1) == LUA_TSTRING ? lua_rawlen(L, -1) : strlen(fields[i]);
 		lua_pop(L, 1);
 	}
-	mq_results_row(r, fields, lens);
-	if (run->cell < 0 && mq_run_loose_row(run, r) < 0)
+	if (mq_run_row(run, r, nc, cols, fields, lens) < 0)
 		return luaL_error(L, "%s", run->err);
 	return 0;
 }

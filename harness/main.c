@@ -13,6 +13,7 @@ static const struct {
 	{"quantize", mq_cmd_quantize, "quantize numbers read from stdin"},
 	{"advise", mq_cmd_advise, "advise a format per tensor of .npy and safetensors files"},
 	{"run", mq_cmd_run, "run an experiment script (Lua)"},
+	{"merge", mq_cmd_merge, "combine the shard folders of a run (run --shard K/N)"},
 	{"plot", mq_cmd_plot, "re-render a figure from a results folder"},
 	{"compare", mq_cmd_compare, "benchmark JSON files side by side, with ratios"},
 };

@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "json.h"
+#include "rows.h"
 
 /* OpenBLAS reports its version and build at run time.  The symbol is weak so
  * that the harness links whether or not the kernels pull OpenBLAS in (they
@@ -106,6 +107,31 @@ static void probe_cpu(mq_manifest *m)
 		fclose(f);
 	}
 	m->cores = sysconf(_SC_NPROCESSORS_ONLN);
+	mq_hostname(m->host, sizeof m->host);
+}
+
+void mq_hostname(char *out, size_t len)
+{
+	if (gethostname(out, len) || !out[0])
+		snprintf(out, len, "unknown");
+	out[len - 1] = 0;
+}
+
+void mq_file_hash(const char *path, char out[24])
+{
+	out[0] = 0;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return;
+	uint64_t h = 0xcbf29ce484222325ull;
+	unsigned char buf[65536];
+	size_t got;
+	while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+		for (size_t i = 0; i < got; i++)
+			h = (h ^ buf[i]) * 0x100000001b3ull;
+	if (!ferror(f))
+		snprintf(out, 24, "%016" PRIx64, h);
+	fclose(f);
 }
 
 void mq_manifest_probe(mq_manifest *m, const char *script_dir)
@@ -149,6 +175,7 @@ mq_status mq_manifest_add_grid(mq_manifest *m, const char *const *axes, size_t n
 			return MQ_ENOMEM;
 		c->seed = seeds[g->ncells];
 		c->status = MQ_CELL_PENDING;
+		c->rank = -1;
 	}
 	*index = m->ngrids - 1;
 	return MQ_OK;
@@ -184,6 +211,8 @@ static void render(mq_buf *b, const mq_manifest *m, mq_results *const *files, si
 	str_or_null(b, m->script);
 	mq_buf_str(b, ",\n  \"name\": ");
 	str_or_null(b, m->name);
+	mq_buf_str(b, ",\n  \"script_fnv1a64\": ");
+	str_or_null(b, m->script_hash[0] ? m->script_hash : NULL);
 	mq_buf_str(b, ",\n  \"command\": ");
 	str_or_null(b, m->command);
 	mq_buf_str(b, ",\n  \"params\": ");
@@ -191,13 +220,17 @@ static void render(mq_buf *b, const mq_manifest *m, mq_results *const *files, si
 	mq_buf_str(b, ",\n  \"set\": ");
 	mq_buf_str(b, m->set_json ? m->set_json : "{}");
 	mq_buf_printf(b, ",\n  \"seed\": \"%" PRIu64 "\",\n  \"threads\": %d,\n", m->seed, m->threads);
+	if (m->extra)
+		mq_buf_str(b, m->extra);
 	mq_buf_str(b, "  \"git\": {\"revision\": ");
 	str_or_null(b, m->git_rev);
 	mq_buf_printf(b, ", \"dirty\": %s},\n",
 	              m->git_dirty < 0 ? "null" : m->git_dirty ? "true" : "false");
 	mq_buf_str(b, "  \"machine\": {\"cpu\": ");
 	str_or_null(b, m->cpu);
-	mq_buf_printf(b, ", \"cores\": %ld},\n", m->cores);
+	mq_buf_printf(b, ", \"cores\": %ld, \"host\": ", m->cores);
+	str_or_null(b, m->host[0] ? m->host : NULL);
+	mq_buf_str(b, "},\n");
 	mq_buf_str(b, "  \"libraries\": {\"lua\": ");
 	str_or_null(b, LUA_RELEASE);
 	mq_buf_str(b, ", \"gsl\": ");
@@ -228,7 +261,13 @@ static void render(mq_buf *b, const mq_manifest *m, mq_results *const *files, si
 		              files[i]->rows);
 	}
 	mq_buf_str(b, listed ? "\n  ],\n" : "],\n");
-	mq_buf_printf(b, "  \"loose_rows\": %zu,\n  \"grids\": [", m->loose_rows);
+	mq_buf_printf(b, "  \"loose_rows\": %zu,\n", m->loose_rows);
+	if (m->keep_loose) {
+		mq_buf_str(b, "  \"loose\": ");
+		mq_rows_json(b, m->loose.p, m->loose.len, 1);
+		mq_buf_str(b, ",\n");
+	}
+	mq_buf_str(b, "  \"grids\": [");
 	for (size_t i = 0; i < m->ngrids; i++) {
 		const mq_grid *g = &m->grids[i];
 		mq_buf_str(b, i ? ",\n    {\"axes\": [" : "\n    {\"axes\": [");
@@ -246,6 +285,12 @@ static void render(mq_buf *b, const mq_manifest *m, mq_results *const *files, si
 			              cell_status[cl->status]);
 			if (cl->status == MQ_CELL_DONE || cl->status == MQ_CELL_FAILED)
 				mq_buf_printf(b, ", \"seconds\": %.6f", cl->seconds);
+			if (cl->rank >= 0)
+				mq_buf_printf(b, ", \"%s\": %ld", m->cell_by ? m->cell_by : "rank", cl->rank);
+			if (cl->held) {
+				mq_buf_str(b, ", \"rows\": ");
+				mq_rows_json(b, cl->rows.p, cl->rows.len, 0);
+			}
 			mq_buf_char(b, '}');
 		}
 		mq_buf_str(b, g->ncells ? "\n    ]}" : "]}");
@@ -299,8 +344,10 @@ void mq_manifest_free(mq_manifest *m)
 		mq_grid *g = &m->grids[i];
 		for (size_t a = 0; a < g->naxes; a++)
 			free(g->axes[a]);
-		for (size_t c = 0; c < g->ncells; c++)
+		for (size_t c = 0; c < g->ncells; c++) {
 			free(g->cells[c].key);
+			mq_buf_free(&g->cells[c].rows);
+		}
 		free(g->axes);
 		free(g->cells);
 	}
@@ -312,5 +359,7 @@ void mq_manifest_free(mq_manifest *m)
 	free(m->set_json);
 	free(m->resumed);
 	free(m->error);
+	free(m->extra);
+	mq_buf_free(&m->loose);
 	memset(m, 0, sizeof *m);
 }

@@ -14,17 +14,26 @@
  * beyond the recorded length belong to cells not recorded as done, and a
  * resumed run drops them.
  *
+ * Cells that are done but whose rows are not yet in the CSV files (they ran
+ * out of the grid's order: MPI, or a shard whose rows all wait for `metriq
+ * merge`) keep their rows in the manifest, as records (rows.h), until their
+ * turn comes; a resumed run takes them from there.
+ *
  * Layout (keys in this order; "grids" last because it is the long part):
- *   { "metriq_manifest": 1, "script", "name", "command", "params", "set",
- *     "seed",
- *     "threads", "git": {"revision", "dirty"},
- *     "machine": {"cpu", "cores"},
+ *   { "metriq_manifest": 1, "script", "name", "script_fnv1a64" (hash of the
+ *     script's bytes), "command", "params", "set", "seed",
+ *     "threads", [the extra keys: "shard", "mpi" or "merged"],
+ *     "git": {"revision", "dirty"},
+ *     "machine": {"cpu", "cores", "host"},
  *     "libraries": {"lua", "gsl", "openblas" (its config string, null if
  *                   not linked), "cblas_dgemm" (the library providing it)},
  *     "start", "end", "resumed": [times], "status", "error",
  *     "files": [{"name", "bytes", "rows"}], "loose_rows",
+ *     "loose": [rows written outside cells, records with their grid
+ *               position: shards only],
  *     "grids": [{"axes": [...], "cells": [{"cell", "seed", "status",
- *                "seconds"}]}] }
+ *                "seconds", "rank" or "shard" (who ran it: MPI, merge),
+ *                "rows" (records, while held)}]}] }
  * "seed" values are strings of the unsigned 64-bit decimal: JSON readers
  * that hold numbers in doubles would round them. */
 #ifndef MQ_MANIFEST_H
@@ -42,6 +51,9 @@ typedef struct mq_cell {
 	uint64_t seed;
 	mq_cell_status status;
 	double seconds;         /* time the cell took in the run that did it */
+	long rank;              /* the MPI rank or shard that ran it; -1: not recorded */
+	int held;               /* done, rows in `rows`, not yet in the CSV files */
+	mq_buf rows;            /* records (rows.h) while held */
 } mq_cell;
 
 typedef struct mq_grid {
@@ -53,6 +65,7 @@ typedef struct mq_grid {
 
 typedef struct mq_manifest {
 	char *script, *name, *command;
+	char script_hash[24];   /* FNV-1a 64 of the script's bytes, hex; "" unknown */
 	char *params_json;      /* JSON text of the params table, NULL if none */
 	char *set_json;         /* JSON object of the --set texts, NULL: {} */
 	uint64_t seed;
@@ -61,17 +74,26 @@ typedef struct mq_manifest {
 	int git_dirty;          /* -1: not a git checkout */
 	char cpu[128];
 	long cores;
+	char host[128];
+	char *extra;            /* JSON lines ("  \"key\": value,\n") after "threads" */
+	const char *cell_by;    /* the key of mq_cell.rank: "rank" or "shard" */
 	char start[32], end[32];
 	char *resumed;          /* JSON array text of resume times, NULL if none */
 	const char *status;
 	char *error;
 	size_t loose_rows;
+	int keep_loose;         /* a shard: rows outside cells kept in `loose` */
+	mq_buf loose;           /* their records, each tagged with its grid position */
 	mq_grid *grids;
 	size_t ngrids;
 } mq_manifest;
 
 /* Fill git, machine and start time; script_dir is where git is asked. */
 void mq_manifest_probe(mq_manifest *m, const char *script_dir);
+/* The host name (gethostname), "unknown" if there is none. */
+void mq_hostname(char *out, size_t len);
+/* FNV-1a 64 of a file's bytes as 16 hex digits into out[24]; "" if unreadable. */
+void mq_file_hash(const char *path, char out[24]);
 /* Current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
 void mq_utc_now(char out[32]);
 

@@ -49,13 +49,26 @@ mq_results *mq_results_new(const char *name)
 	return r;
 }
 
+static void free_strs(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 static void free_cols(mq_results *r)
 {
-	for (size_t i = 0; i < r->ncols; i++)
-		free(r->cols[i]);
-	free(r->cols);
+	free_strs(r->cols, r->ncols);
 	r->cols = NULL;
 	r->ncols = 0;
+}
+
+void mq_results_unit_end(mq_results *r)
+{
+	free_strs(r->pcols, r->npcols);
+	r->pcols = NULL;
+	r->npcols = 0;
+	r->pending_rows = 0;
 }
 
 void mq_results_free(mq_results *r)
@@ -63,42 +76,34 @@ void mq_results_free(mq_results *r)
 	if (!r)
 		return;
 	free_cols(r);
+	mq_results_unit_end(r);
 	mq_buf_free(&r->committed);
-	mq_buf_free(&r->pending);
 	free(r->name);
 	free(r);
 }
 
-static mq_status set_cols(mq_results *r, const char *const *cols, const size_t *lens, size_t n)
+/* Copies of n names (lens NULL: NUL-terminated) into *out. */
+static mq_status copy_names(char ***out, const char *const *cols, const size_t *lens, size_t n)
 {
-	r->cols = calloc(n ? n : 1, sizeof *r->cols);
-	if (!r->cols)
+	char **v = calloc(n ? n : 1, sizeof *v);
+	if (!v)
 		return MQ_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		r->cols[i] = dupstr(cols[i], lens ? lens[i] : strlen(cols[i]));
-		if (!r->cols[i]) {
-			r->ncols = i;
-			free_cols(r);
+		v[i] = dupstr(cols[i], lens ? lens[i] : strlen(cols[i]));
+		if (!v[i]) {
+			free_strs(v, i);
 			return MQ_ENOMEM;
 		}
 	}
-	r->ncols = n;
+	*out = v;
 	return MQ_OK;
 }
 
-mq_status mq_results_header(mq_results *r, const char *const *cols, size_t ncols)
+static mq_status set_cols(mq_results *r, const char *const *cols, const size_t *lens, size_t n)
 {
-	mq_status s = set_cols(r, cols, NULL, ncols);
-	if (s)
-		return s;
-	for (size_t i = 0; i < ncols; i++) {
-		if (i)
-			mq_buf_char(&r->committed, ',');
-		mq_buf_str(&r->committed, cols[i]);
-	}
-	mq_buf_char(&r->committed, '\n');
-	r->dirty = 1;
-	return mq_buf_ok(&r->committed) ? MQ_OK : MQ_ENOMEM;
+	mq_status s = copy_names(&r->cols, cols, lens, n);
+	r->ncols = s ? 0 : n;
+	return s;
 }
 
 long mq_results_col(const mq_results *r, const char *col, size_t len)
@@ -107,6 +112,25 @@ long mq_results_col(const mq_results *r, const char *col, size_t len)
 		if (strlen(r->cols[i]) == len && !memcmp(r->cols[i], col, len))
 			return (long)i;
 	return -1;
+}
+
+mq_status mq_results_pending(mq_results *r, const char *const *names, size_t n)
+{
+	if (r->pending_rows++ || r->cols)
+		return MQ_OK;
+	mq_status s = copy_names(&r->pcols, names, NULL, n);
+	r->npcols = s ? 0 : n;
+	return s;
+}
+
+const char *const *mq_results_fits(const mq_results *r, size_t *n)
+{
+	if (r->cols) {
+		*n = r->ncols;
+		return (const char *const *)r->cols;
+	}
+	*n = r->npcols;
+	return r->pcols ? (const char *const *)r->pcols : NULL;
 }
 
 static void field(mq_buf *b, const char *s, size_t n)
@@ -127,33 +151,79 @@ static void field(mq_buf *b, const char *s, size_t n)
 	mq_buf_char(b, '"');
 }
 
-void mq_results_row(mq_results *r, const char *const *fields, const size_t *lens)
+mq_status mq_results_add_row(mq_results *r, const mq_row *row, char *err, size_t errlen)
 {
+	size_t pos = 0;
+	const char *name, *text;
+	size_t nl, tl;
+	if (!r->cols) {
+		/* the first row committed: its columns, in its order, are the header */
+		const char **names = calloc(row->ncols ? row->ncols : 1, sizeof *names);
+		size_t *lens = calloc(row->ncols ? row->ncols : 1, sizeof *lens);
+		mq_status s = names && lens ? MQ_OK : MQ_ENOMEM;
+		for (size_t i = 0; !s && i < row->ncols; i++)
+			mq_row_col(row, &pos, &names[i], &lens[i], &text, &tl);
+		if (!s)
+			s = set_cols(r, names, lens, row->ncols);
+		free(names);
+		free(lens);
+		if (s) {
+			snprintf(err, errlen, "%s.csv: out of memory", r->name);
+			return s;
+		}
+		for (size_t i = 0; i < r->ncols; i++) {
+			if (i)
+				mq_buf_char(&r->committed, ',');
+			mq_buf_str(&r->committed, r->cols[i]);
+		}
+		mq_buf_char(&r->committed, '\n');
+		pos = 0;
+	}
+	/* each field's column, checked whole before anything is written */
+	const char **fields = calloc(r->ncols ? r->ncols : 1, sizeof *fields);
+	size_t *flens = calloc(r->ncols ? r->ncols : 1, sizeof *flens);
+	if (!fields || !flens) {
+		free(fields);
+		free(flens);
+		snprintf(err, errlen, "%s.csv: out of memory", r->name);
+		return MQ_ENOMEM;
+	}
+	for (size_t i = 0; i < row->ncols; i++) {
+		mq_row_col(row, &pos, &name, &nl, &text, &tl);
+		long c = mq_results_col(r, name, nl);
+		if (c < 0) {
+			mq_buf h = MQ_BUF_INIT;
+			for (size_t j = 0; j < r->ncols; j++) {
+				if (j)
+					mq_buf_str(&h, ", ");
+				mq_buf_str(&h, r->cols[j]);
+			}
+			snprintf(err, errlen, "column '%.*s' is not in the header of %s.csv (%s)", (int)nl,
+			         name, r->name, h.p ? h.p : "");
+			mq_buf_free(&h);
+			free(fields);
+			free(flens);
+			return MQ_EOPTION;
+		}
+		fields[c] = text;
+		flens[c] = tl;
+	}
 	for (size_t i = 0; i < r->ncols; i++) {
 		if (i)
-			mq_buf_char(&r->pending, ',');
+			mq_buf_char(&r->committed, ',');
 		if (fields[i])
-			field(&r->pending, fields[i], lens[i]);
+			field(&r->committed, fields[i], flens[i]);
 	}
-	mq_buf_char(&r->pending, '\n');
-	r->pending_rows++;
-}
-
-void mq_results_commit(mq_results *r)
-{
-	if (!r->pending_rows)
-		return;
-	mq_buf_add(&r->committed, r->pending.p, r->pending.len);
-	mq_buf_truncate(&r->pending, 0);
-	r->rows += r->pending_rows;
-	r->pending_rows = 0;
+	mq_buf_char(&r->committed, '\n');
+	free(fields);
+	free(flens);
+	r->rows++;
 	r->dirty = 1;
-}
-
-void mq_results_discard(mq_results *r)
-{
-	mq_buf_truncate(&r->pending, 0);
-	r->pending_rows = 0;
+	if (!mq_buf_ok(&r->committed)) {
+		snprintf(err, errlen, "%s.csv: out of memory", r->name);
+		return MQ_ENOMEM;
+	}
+	return MQ_OK;
 }
 
 static char *path(const char *dir, const char *name, const char *ext)
@@ -169,7 +239,7 @@ mq_status mq_results_flush(mq_results *r, const char *dir, char *err, size_t err
 {
 	if (!r->dirty)
 		return MQ_OK;
-	if (!mq_buf_ok(&r->committed) || !mq_buf_ok(&r->pending)) {
+	if (!mq_buf_ok(&r->committed)) {
 		snprintf(err, errlen, "%s.csv: out of memory", r->name);
 		return MQ_ENOMEM;
 	}

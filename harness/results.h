@@ -1,32 +1,41 @@
 /* results.h: one CSV results file, DIR/NAME.csv, written so that a killed
  * run leaves only complete rows.
  *
- * Rows are text built in memory in two stages: rows of the grid cell now
- * running are *pending*; when the cell ends they are *committed* (moved to
- * the end of the committed text, which is the whole file as it should be on
- * disk); a cell that fails has its pending rows discarded.  mq_results_flush
+ * The file is text built in memory: the *committed* text is the whole file
+ * as it should be on disk.  Rows reach it as records (rows.h) when their
+ * unit commits (run.h): the rows of a grid cell when the cell's turn comes
+ * in the grid's order, a row outside cells at once; until then the run
+ * keeps them, and a cell that fails has its rows dropped.  mq_results_flush
  * writes the committed text to NAME.csv.tmp and renames it over NAME.csv;
  * rename(2) replaces the file atomically, so a reader (or a resumed run)
  * sees either the old complete file or the new complete file.
  *
- * Columns are fixed by the first row (the caller orders them).  Fields are
- * quoted as RFC 4180 says: a field holding a comma, a double quote, CR or LF
- * is enclosed in double quotes with inner quotes doubled.  Column names may
- * not hold those characters, so the header line needs no quoting. */
+ * Columns are fixed by the first row committed: its columns in the order
+ * the record gives (the writer's natural order).  A later row may leave
+ * columns out (empty fields) but not add any.  Fields are quoted as RFC
+ * 4180 says: a field holding a comma, a double quote, CR or LF is enclosed
+ * in double quotes with inner quotes doubled.  Column names may not hold
+ * those characters, so the header line needs no quoting. */
 #ifndef MQ_RESULTS_H
 #define MQ_RESULTS_H
 
 #include <stddef.h>
 #include "buf.h"
+#include "rows.h"
 #include "status.h"
 
 typedef struct mq_results {
 	char *name;          /* NAME of NAME.csv */
-	char **cols;         /* header, NULL until the first row */
+	char **cols;         /* header, NULL until the first row commits */
 	size_t ncols;
 	mq_buf committed;    /* exactly the file's content */
-	mq_buf pending;      /* complete rows not yet committed */
-	size_t rows, pending_rows;
+	size_t rows;         /* committed rows */
+	/* rows written in the unit now running (kept by the run as records),
+	 * and the columns of the first of them while no header is committed:
+	 * the header they will make if theirs is the first unit to commit */
+	size_t pending_rows;
+	char **pcols;
+	size_t npcols;
 	size_t flushed;      /* committed.len when last written to disk */
 	int dirty;           /* committed text not yet on disk */
 } mq_results;
@@ -39,15 +48,23 @@ int mq_results_col_ok(const char *col);
 mq_results *mq_results_new(const char *name);
 void mq_results_free(mq_results *r);
 
-/* Fix the header; writes the header line into the committed text. */
-mq_status mq_results_header(mq_results *r, const char *const *cols, size_t ncols);
-/* Column index of a name, or -1. */
+/* Column index of a name in the committed header, or -1. */
 long mq_results_col(const mq_results *r, const char *col, size_t len);
 
-/* Append one pending row: fields[i] is column i's text (NULL: empty). */
-void mq_results_row(mq_results *r, const char *const *fields, const size_t *lens);
-void mq_results_commit(mq_results *r);
-void mq_results_discard(mq_results *r);
+/* A row of the running unit is written: the first one of a file without a
+ * header keeps its columns (names, in natural order) for mq_results_fits. */
+mq_status mq_results_pending(mq_results *r, const char *const *names, size_t n);
+/* The header a row must fit now: the committed one, else the pending
+ * first row's; NULL (n 0) if neither. */
+const char *const *mq_results_fits(const mq_results *r, size_t *n);
+/* The running unit ended (committed or dropped): forget its rows. */
+void mq_results_unit_end(mq_results *r);
+
+/* Commit one row: its fields go under the header (the row's own columns
+ * become the header if there is none).  A column the header lacks is
+ * MQ_EOPTION with "column 'x' is not in the header of NAME.csv (a, b)" in
+ * err, and nothing is written. */
+mq_status mq_results_add_row(mq_results *r, const mq_row *row, char *err, size_t errlen);
 
 /* Write the committed text to DIR/NAME.csv via NAME.csv.tmp if it changed
  * since the last flush; errno-style message into err on failure. */

@@ -1,4 +1,5 @@
 /* run.c: the run's commit points, results files and resume (see run.h). */
+#define _POSIX_C_SOURCE 200809L /* mkdir */
 #include "run.h"
 
 #include <errno.h>
@@ -6,10 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <lauxlib.h>
 
+#include "dist.h"
 #include "json.h"
 #include "rng.h"
+#include "rows.h"
 
 static const char run_key = 0; /* its address is the registry key */
 
@@ -75,6 +79,13 @@ mq_results *mq_run_results(mq_run *run, const char *name)
 	return r;
 }
 
+/* Whether cell c of the current grid is this process's to run (a shard's:
+ * its index over the run's grids is K mod N). */
+static int ours(const mq_run *run, size_t c)
+{
+	return run->mode != MQ_SHARD || (run->cells_before + c) % run->shard_n == run->shard_k;
+}
+
 int mq_run_grid_begin(mq_run *run, const char *const *axes, size_t naxes,
                       const char *const *keys, const uint64_t *seeds, size_t ncells)
 {
@@ -106,9 +117,16 @@ int mq_run_grid_begin(mq_run *run, const char *const *axes, size_t naxes,
 	run->grid_count++;
 	run->grid = (long)g;
 	run->cell = -1;
+	run->cells_before = 0;
+	for (size_t i = 0; i < g; i++)
+		run->cells_before += run->man.grids[i].ncells;
+	run->deal_next = run->commit_next = 0;
+	size_t mine = 0;
+	for (size_t c = 0; c < ncells; c++)
+		mine += ours(run, c);
 	char label[32];
 	snprintf(label, sizeof label, "grid %zu", g + 1);
-	mq_progress_start(&run->progress, stderr, run->quiet, label, ncells);
+	mq_progress_start(&run->progress, stderr, run->quiet, label, mine);
 	return 0;
 }
 
@@ -123,6 +141,27 @@ void mq_run_cell_skip(mq_run *run, size_t c)
 	mq_progress_step(&run->progress, 1);
 }
 
+int mq_run_next_cell(mq_run *run, size_t *c)
+{
+	if (run->mode == MQ_COORD || run->mode == MQ_WORKER)
+		return mq_dist_next_cell(run, c);
+	const mq_grid *g = &run->man.grids[run->grid];
+	for (; run->deal_next < g->ncells; run->deal_next++) {
+		if (!ours(run, run->deal_next))
+			continue;
+		if (!mq_run_cell_done_before(run, run->deal_next))
+			break;
+		mq_run_cell_skip(run, run->deal_next);
+	}
+	/* cells done before (held ones too) are committed in their turn */
+	if (mq_run_drain(run))
+		return -1;
+	if (run->deal_next == g->ncells)
+		return 0;
+	*c = run->deal_next++;
+	return 1;
+}
+
 void mq_run_cell_begin(mq_run *run, size_t c)
 {
 	mq_cell *cell = &run->man.grids[run->grid].cells[c];
@@ -134,25 +173,42 @@ void mq_run_cell_begin(mq_run *run, size_t c)
 	run->seed_count = 0;
 }
 
-int mq_run_cell_end(mq_run *run, int ok)
+int mq_run_cell_end(mq_run *run, int ok, const char *msg)
 {
 	if (run->cell < 0)
 		return 0;
-	mq_cell *cell = &run->man.grids[run->grid].cells[run->cell];
-	for (size_t i = 0; i < run->nres; i++) {
-		if (ok)
-			mq_results_commit(run->res[i]);
-		else
-			mq_results_discard(run->res[i]);
-	}
+	size_t c = (size_t)run->cell;
+	mq_cell *cell = &run->man.grids[run->grid].cells[c];
+	for (size_t i = 0; i < run->nres; i++)
+		mq_results_unit_end(run->res[i]);
 	cell->status = ok ? MQ_CELL_DONE : MQ_CELL_FAILED;
 	cell->seconds = mq_now() - run->cell_t0;
 	run->cell = -1;
 	run->seed_base = run->seed;
 	run->seed_count = run->outer_count;
-	if (ok)
-		mq_progress_step(&run->progress, 0);
-	return ok ? mq_run_flush(run, 0) : 0;
+	if (!mq_buf_ok(&run->unit)) {
+		snprintf(run->err, sizeof run->err, "out of memory");
+		return -1;
+	}
+	if (run->mode == MQ_WORKER) {
+		/* rank 0 holds and commits it */
+		int rc = mq_dist_cell_done(run, c, ok, msg);
+		mq_buf_truncate(&run->unit, 0);
+		return rc;
+	}
+	if (!ok) {
+		mq_buf_truncate(&run->unit, 0);
+		return 0;
+	}
+	/* the rows pass to the cell, held until its turn */
+	mq_buf_free(&cell->rows);
+	cell->rows = run->unit;
+	cell->held = 1;
+	run->unit = (mq_buf)MQ_BUF_INIT;
+	mq_progress_step(&run->progress, 0);
+	if (mq_run_drain(run))
+		return -1;
+	return mq_run_flush(run, 0);
 }
 
 void mq_run_grid_end(mq_run *run)
@@ -163,17 +219,147 @@ void mq_run_grid_end(mq_run *run)
 	run->grid = -1;
 }
 
-int mq_run_loose_row(mq_run *run, mq_results *r)
+int mq_run_commit_rows(mq_run *run, const char *p, size_t len, const char *cell)
 {
-	run->loose_seen++;
-	if (run->loose_seen <= run->man.loose_rows) {
-		/* an earlier run wrote it: it is in the reloaded text already */
-		mq_results_discard(r);
-		return 0;
+	/* all or none: on a row that does not fit, the files go back to where
+	 * they were, so that no cell is ever half in a file */
+	size_t n0 = run->nres;
+	size_t *lens = malloc((n0 ? n0 : 1) * sizeof *lens), *rows = malloc((n0 ? n0 : 1) * sizeof *rows);
+	int *had = malloc((n0 ? n0 : 1) * sizeof *had);
+	int rc = -1;
+	if (!lens || !rows || !had) {
+		snprintf(run->err, sizeof run->err, "out of memory");
+		goto out;
 	}
-	mq_results_commit(r);
+	for (size_t i = 0; i < n0; i++) {
+		lens[i] = run->res[i]->committed.len;
+		rows[i] = run->res[i]->rows;
+		had[i] = run->res[i]->cols != NULL;
+	}
+	size_t off = 0;
+	mq_row row;
+	int got;
+	while ((got = mq_rows_next(p, len, &off, &row)) > 0) {
+		char name[80], err[400];
+		if (row.file_len >= sizeof name || (memcpy(name, row.file, row.file_len),
+		                                    name[row.file_len] = 0, !mq_results_name_ok(name))) {
+			got = -1;
+			break;
+		}
+		mq_results *r = mq_run_results(run, name);
+		if (!r)
+			goto undo;
+		if (mq_results_add_row(r, &row, err, sizeof err)) {
+			if (cell)
+				snprintf(run->err, sizeof run->err, "cell %.100s: %s", cell, err);
+			else
+				snprintf(run->err, sizeof run->err, "%s", err);
+			goto undo;
+		}
+	}
+	if (got == 0) {
+		rc = 0;
+		goto out;
+	}
+	snprintf(run->err, sizeof run->err, "cell %.100s: malformed rows", cell ? cell : "(none)");
+undo:
+	for (size_t i = 0; i < run->nres; i++) {
+		mq_results *r = run->res[i];
+		size_t l = i < n0 ? lens[i] : 0;
+		mq_buf_truncate(&r->committed, l);
+		r->rows = i < n0 ? rows[i] : 0;
+		if (!(i < n0 && had[i]) && r->cols) {
+			for (size_t k = 0; k < r->ncols; k++)
+				free(r->cols[k]);
+			free(r->cols);
+			r->cols = NULL;
+			r->ncols = 0;
+		}
+	}
+out:
+	free(lens);
+	free(rows);
+	free(had);
+	return rc;
+}
+
+int mq_run_drain(mq_run *run)
+{
+	if (run->grid < 0 || run->mode == MQ_SHARD || run->mode == MQ_WORKER)
+		return 0; /* a shard's rows wait for merge; a worker's are rank 0's */
+	mq_grid *g = &run->man.grids[run->grid];
+	while (run->commit_next < g->ncells && g->cells[run->commit_next].status == MQ_CELL_DONE) {
+		mq_cell *cl = &g->cells[run->commit_next];
+		if (cl->held) {
+			if (mq_run_commit_rows(run, cl->rows.p, cl->rows.len, cl->key))
+				return -1;
+			mq_buf_free(&cl->rows);
+			cl->held = 0;
+		}
+		run->commit_next++;
+	}
+	return 0;
+}
+
+int mq_run_checks_columns(const mq_run *run)
+{
+	return run->mode == MQ_ONE || run->mode == MQ_COORD;
+}
+
+int mq_run_row(mq_run *run, mq_results *r, size_t n, const char *const *names,
+               const char *const *texts, const size_t *lens)
+{
+	if (run->cell >= 0) {
+		mq_rows_add(&run->unit, 0, r->name, n, names, texts, lens);
+		if (mq_results_pending(r, names, n) || !mq_buf_ok(&run->unit)) {
+			snprintf(run->err, sizeof run->err, "out of memory");
+			return -1;
+		}
+		return 1;
+	}
+	run->loose_seen++;
+	if (run->loose_seen <= run->man.loose_rows || run->mode == MQ_WORKER)
+		return 0; /* an earlier run wrote it (it is in the reloaded text), or rank 0 does */
+	if (run->mode == MQ_SHARD) {
+		/* kept with its place among the grids, for merge */
+		mq_rows_add(&run->man.loose, (uint32_t)run->grid_count, r->name, n, names, texts, lens);
+		if (!mq_buf_ok(&run->man.loose)) {
+			snprintf(run->err, sizeof run->err, "out of memory");
+			return -1;
+		}
+	} else {
+		mq_buf one = MQ_BUF_INIT;
+		mq_rows_add(&one, 0, r->name, n, names, texts, lens);
+		int rc = mq_buf_ok(&one) ? mq_run_commit_rows(run, one.p, one.len, NULL) : -1;
+		if (!mq_buf_ok(&one))
+			snprintf(run->err, sizeof run->err, "out of memory");
+		mq_buf_free(&one);
+		if (rc)
+			return -1;
+	}
 	run->man.loose_rows = run->loose_seen;
 	return mq_run_flush(run, 0) ? -1 : 1;
+}
+
+size_t mq_run_unfinished(const mq_run *run, mq_buf *b, size_t max)
+{
+	size_t n = 0;
+	for (size_t g = 0; g < run->man.ngrids; g++)
+		for (size_t c = 0; c < run->man.grids[g].ncells; c++) {
+			const mq_cell *cl = &run->man.grids[g].cells[c];
+			if (cl->status == MQ_CELL_DONE)
+				continue;
+			if (n < max) {
+				mq_buf_str(b, n ? ", " : "");
+				mq_buf_str(b, cl->key);
+				if (cl->status == MQ_CELL_RUNNING && cl->rank >= 0)
+					mq_buf_printf(b, " (rank %ld)", cl->rank);
+			}
+			n++;
+		}
+	if (n > max)
+		mq_buf_printf(b, " and %zu more", n - max);
+	return n;
 }
 
 int mq_run_flush(mq_run *run, int force)
@@ -318,6 +504,16 @@ static int load_grid(mq_run *run, lua_State *L, int g)
 			mg->cells[c].seconds = (double)lua_tonumber(L, -1);
 			lua_pop(L, 1);
 		}
+		if (field(L, cl, "rank", LUA_TNUMBER) > 0 || field(L, cl, "shard", LUA_TNUMBER) > 0) {
+			mg->cells[c].rank = (long)lua_tointeger(L, -1);
+			lua_pop(L, 1);
+		}
+		/* a done cell whose rows were not yet in the CSV files keeps them */
+		if (mg->cells[c].status == MQ_CELL_DONE && field(L, cl, "rows", LUA_TTABLE) > 0) {
+			if (mq_rows_from_lua(L, -1, 0, &mg->cells[c].rows) || !mq_buf_ok(&mg->cells[c].rows))
+				return bad(run, "a cell with malformed rows");
+			mg->cells[c].held = 1;
+		}
 		lua_settop(L, cl - 1);
 	}
 	return 0;
@@ -452,6 +648,35 @@ int mq_run_load_prior(mq_run *run, lua_State *L, int seed_given)
 		goto out;
 	}
 	run->seed = run->prior.seed;
+	{
+		/* a shard's record resumes only as that shard, and only it does */
+		unsigned long k = 0, n = 0;
+		if (field(L, top, "shard", LUA_TTABLE) > 0) {
+			lua_getfield(L, -1, "index");
+			lua_getfield(L, -2, "count");
+			k = (unsigned long)lua_tointeger(L, -2);
+			n = (unsigned long)lua_tointeger(L, -1);
+			lua_pop(L, 3);
+		}
+		unsigned long want_k = run->mode == MQ_SHARD ? run->shard_k : 0;
+		unsigned long want_n = run->mode == MQ_SHARD ? run->shard_n : 0;
+		if (k != want_k || n != want_n) {
+			if (n)
+				snprintf(run->err, sizeof run->err, "cannot resume: %.300s/manifest.json is shard "
+				         "%lu/%lu's (resume it with --shard %lu/%lu)", run->outdir, k, n, k, n);
+			else
+				snprintf(run->err, sizeof run->err, "cannot resume: %.300s/manifest.json is not "
+				         "a shard's (resume it without --shard)", run->outdir);
+			goto out;
+		}
+		if (n && field(L, top, "loose", LUA_TTABLE) > 0) {
+			if (mq_rows_from_lua(L, -1, 1, &run->man.loose) || !mq_buf_ok(&run->man.loose)) {
+				bad(run, "malformed loose rows");
+				goto out;
+			}
+			lua_pop(L, 1);
+		}
+	}
 	lua_getfield(L, top, "params");
 	if (!lua_isnil(L, -1)) {
 		mq_buf b = MQ_BUF_INIT;
@@ -527,6 +752,30 @@ out:
 	return rc;
 }
 
+int mq_mkdirs(const char *path)
+{
+	char *p = malloc(strlen(path) + 1);
+	if (!p)
+		return -1;
+	strcpy(p, path);
+	for (char *s = p + 1;; s++) {
+		if (*s == '/' || *s == 0) {
+			char c = *s;
+			*s = 0;
+			if (mkdir(p, 0777) && errno != EEXIST) {
+				free(p);
+				return -1;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+}
+
 void mq_run_free(mq_run *run)
 {
 	for (size_t i = 0; i < run->nres; i++)
@@ -536,6 +785,7 @@ void mq_run_free(mq_run *run)
 		free(run->prior.files[i].name);
 	free(run->prior.files);
 	free(run->prior.params_json);
+	mq_buf_free(&run->unit);
 	mq_manifest_free(&run->man);
 	mq_set_free(&run->set);
 	free(run->outdir);

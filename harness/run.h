@@ -4,15 +4,33 @@
  * the Lua registry (mq_run_get).  It owns the results files, the manifest
  * and the commit points.
  *
- * Commit units.  Rows written inside a grid cell are pending until the cell
- * ends; then they are committed together with the cell's "done" status.  A
- * row written outside any cell is a unit by itself, committed at once.
+ * Commit units.  Rows written inside a grid cell are kept as records
+ * (rows.h) until the cell ends; then the cell is done and its rows are
+ * *held* until every cell before it in the grid's stable order is done, and
+ * then committed to the CSV files in that order.  One process running the
+ * cells in order commits each cell as it ends; cells run apart (MPI) may
+ * end in any order and wait, held, in memory and in the manifest.  A row
+ * written outside any cell is a unit by itself, committed at once.
  * Committed state reaches disk in mq_run_flush (CSV files first, manifest
  * last); a flush is skipped when the last one was recent compared with what
  * it cost (at most ~10% of the run's time goes to rewriting files), and is
  * forced at the end of the run.  A killed run therefore loses at most the
  * cells since the last flush, never leaves a partial row, and --resume
  * redoes exactly the cells the manifest does not record as done.
+ *
+ * Modes (mq_mode).  MQ_ONE: this process runs every cell.  MQ_SHARD
+ * (--shard K/N): it runs the cells whose index, counted over the run's
+ * grids in order from 0, is K mod N; it writes no CSV file, and its
+ * manifest keeps every row as records (cells' rows held, rows outside
+ * cells in "loose") for `metriq merge`.  MQ_COORD and MQ_WORKER: MPI rank 0
+ * and the other ranks of a run of several (dist.h): every rank runs the
+ * script, rank 0 deals the cells, the workers run them and send their rows,
+ * and rank 0 alone commits and writes.  Where cells run apart, a cell must
+ * not depend on what other cells computed (as for --resume), a `break`
+ * out of a grid is an error (which cells it skips would depend on timing),
+ * and a row's columns are checked against the header when it commits
+ * rather than when it is written (the header comes from the first row in
+ * the grid's order, which another process may write).
  *
  * Resume.  The script is deterministic given its params and seed, so a
  * resumed run reaches the same units in the same order.  The earlier
@@ -32,6 +50,7 @@
 #ifndef MQ_RUN_H
 #define MQ_RUN_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <lua.h>
@@ -58,7 +77,14 @@ typedef struct mq_prior {
 	int committed;          /* it records any done cell or written row */
 } mq_prior;
 
+typedef enum mq_mode { MQ_ONE, MQ_SHARD, MQ_COORD, MQ_WORKER } mq_mode;
+
 typedef struct mq_run {
+	mq_mode mode;
+	unsigned long shard_k, shard_n;  /* MQ_SHARD */
+	int rank, ranks;                 /* MPI; 0 and 1 without */
+	/* set by the command: a signal asked the run to stop (SIGINT, SIGTERM) */
+	const volatile sig_atomic_t *stop;
 	/* options */
 	const char *script;     /* as given on the command line */
 	char name[128];         /* script base name without .lua */
@@ -77,6 +103,10 @@ typedef struct mq_run {
 	size_t grid_count;      /* grids begun so far */
 	long grid, cell;
 	size_t cells_skipped;   /* cells of the current grid skipped by resume */
+	size_t cells_before;    /* cells of the grids begun before the current one */
+	size_t deal_next;       /* the current grid: the next cell to consider */
+	size_t commit_next;     /* the current grid: the first cell not committed */
+	mq_buf unit;            /* the running cell's rows, as records */
 	double cell_t0;
 	mq_progress progress;
 
@@ -112,14 +142,36 @@ int mq_run_grid_begin(mq_run *run, const char *const *axes, size_t naxes,
  * caller then skips it). */
 int mq_run_cell_done_before(const mq_run *run, size_t c);
 void mq_run_cell_skip(mq_run *run, size_t c);
+/* The next cell of the current grid this process is to run: 1 and *c, 0
+ * when there is none left (every cell this process waits for is then
+ * committed), -1 with run->err. */
+int mq_run_next_cell(mq_run *run, size_t *c);
 void mq_run_cell_begin(mq_run *run, size_t c);
-/* The running cell ends: ok commits its rows, else discards them. */
-int mq_run_cell_end(mq_run *run, int ok);
+/* The running cell ends: ok makes it done (its rows held, then committed
+ * in turn), else drops its rows; msg: the error, if any.  0, or -1 with
+ * run->err. */
+int mq_run_cell_end(mq_run *run, int ok, const char *msg);
 void mq_run_grid_end(mq_run *run);
+/* Commit the held cells of the current grid whose turn has come.  0, or -1
+ * with run->err (a row that does not fit its file's header). */
+int mq_run_drain(mq_run *run);
+/* Commit records p[0..len) (rows.h) to their files, all or none; cell
+ * names the cell in an error.  0, or -1 with run->err. */
+int mq_run_commit_rows(mq_run *run, const char *p, size_t len, const char *cell);
 
-/* Commit a loose row (pending in r): 1 if it was written, 0 if an earlier
- * run had written it (it is dropped), -1 if a flush failed (run->err). */
-int mq_run_loose_row(mq_run *run, mq_results *r);
+/* Whether a row's columns are checked when the script writes it (else when
+ * it commits; see Modes). */
+int mq_run_checks_columns(const mq_run *run);
+/* A row written by the script to r: n columns in natural order.  In a cell
+ * it joins the cell's records; outside cells it is committed at once
+ * (kept, in a shard).  1 if it was taken, 0 if dropped (an earlier run
+ * wrote it, or another rank writes it), -1 with run->err. */
+int mq_run_row(mq_run *run, mq_results *r, size_t n, const char *const *names,
+               const char *const *texts, const size_t *lens);
+
+/* Cells of the known grids not yet done, as "key (rank r), key, ..."
+ * (at most max named, then how many more) into b; returns their count. */
+size_t mq_run_unfinished(const mq_run *run, mq_buf *b, size_t max);
 
 /* Write committed state to disk (CSV files, then the manifest); unless
  * force, only if enough time has passed.  0, or -1 with run->err set. */
@@ -137,6 +189,9 @@ int mq_run_check_params(mq_run *run, const char *params_json);
 /* Before the first grid or row: --set needs declared params, and a
  * resumed run must match its manifest.  0, or -1 with run->err. */
 int mq_run_ready(mq_run *run);
+
+/* mkdir -p: 0, or -1 with errno. */
+int mq_mkdirs(const char *path);
 
 void mq_run_free(mq_run *run);
 

@@ -148,3 +148,22 @@ add_test(NAME lua_threads COMMAND ${CMAKE_COMMAND} -DMETRIQ=$<TARGET_FILE:metriq
          -DSCRIPT=${MQ_LUA}/threads.lua -DOUT=${MQ_LUA_OUT}/lua_threads
          "-DARGS1=--threads 1" "-DARGS2=--threads 2" -DFILES=threads.csv
          -P ${MQ_LUA}/same.cmake)
+
+# ---- beyond one process (issue 10): shards and merge always, MPI when
+#      built with it; each case against a plain run of the same script ----
+function(mq_dist_test name case)
+  add_test(NAME ${name} COMMAND ${CMAKE_COMMAND} -DMETRIQ=$<TARGET_FILE:metriq>
+           -DSCRIPT=${MQ_LUA}/dist.lua -DOTHER=${MQ_LUA}/resume.lua
+           -DBREAK=${MQ_LUA}/dist_break.lua "-DMPIEXEC=${MPIEXEC_EXECUTABLE}"
+           -DOUT=${MQ_LUA_OUT}/${name} -DCASE=${case} -P ${MQ_LUA}/dist.cmake)
+endfunction()
+mq_dist_test(lua_shard_merge shards)
+mq_dist_test(lua_shard_resume shard_resume)
+mq_dist_test(lua_merge_refuse refuse)
+if(METRIQ_MPI)
+  mq_dist_test(lua_mpi mpi)
+  mq_dist_test(lua_mpi_kill mpi_kill)
+  mq_dist_test(lua_mpi_fail mpi_fail)
+  # up to 3 ranks each: not beside one another on a small machine
+  set_tests_properties(lua_mpi lua_mpi_kill lua_mpi_fail PROPERTIES RESOURCE_LOCK mpi)
+endif()
