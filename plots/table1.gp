@@ -1,7 +1,9 @@
 # Table I as a heatmap: the mean over seeds of each configuration's AUC of
 # the held-out accuracy (experiments/table1_training.lua), in the paper's
 # layout: a column per (category, rounding, format), a row per granularity;
-# 'x' where nothing was run.  The baseline's mean AUC is in the title.
+# 'x' where nothing was run.  Each cell is labelled with its mean and
+# coloured by its difference from the baseline's mean (in the title) on a
+# scale symmetric about zero: red below the baseline, blue above.
 # Usage: gnuplot -e "data='DIR/table1_training.csv'; out='DIR/table1.png'" plots/table1.gp
 # metriq-data: table1_training.csv
 # Optional: stat='final_acc' (default 'auc').  Columns are found by name in
@@ -59,10 +61,19 @@ set output out
 set datafile separator whitespace
 set datafile nocolumnheaders
 pretty = stat eq 'auc' ? 'AUC of the held-out accuracy' : stat eq 'final_acc' ? 'final held-out accuracy' : stat
+# colour: the difference from the baseline (or the value, without one)
+ref = nbase > 0 ? base : 0
+stats $H using ($4 > 0 ? abs($3 - ref) : NaN) nooutput
+span = STATS_max > 0 ? STATS_max : 1
 if (nbase > 0) {
-    set title sprintf("%s, mean over seeds (baseline %.3f, %d runs)", pretty, base, nbase)
+    set title sprintf("%s, mean over seeds; colour: difference from the baseline %.3f (mean of %d)", pretty, base, nbase)
+    set cbrange [-span:span]
+    set cblabel 'difference from the baseline'
+    set palette defined (-1 '#b2182b', -0.5 '#ef8a62', 0 '#f7f7f7', 0.5 '#67a9cf', 1 '#2166ac')
 } else {
     set title sprintf("%s, mean over seeds", pretty)
+    set cblabel pretty
+    set palette defined (0 '#b2182b', 0.5 '#fddbc7', 1 '#f7f7f7')
 }
 set xrange [0.5:words(groups) * nf + 0.5]
 set yrange [0.5:ng + 0.5]
@@ -79,9 +90,7 @@ do for [ri = 1:ng] {
     set ytics add (word(grans, ri) ng + 1 - ri)
 }
 set bmargin 5
-set palette defined (0 '#b2182b', 0.5 '#fddbc7', 1 '#f7f7f7')
-set cblabel pretty
 unset key
 set style fill solid 1.0 noborder
-plot $H using 1:2:(0.5):(0.5):($4 > 0 ? $3 : NaN) with boxxyerror fc palette, \
+plot $H using 1:2:(0.5):(0.5):($4 > 0 ? $3 - ref : NaN) with boxxyerror fc palette, \
      $H using 1:2:($4 > 0 ? sprintf('%.2f', $3) : 'x') with labels font ',11'
