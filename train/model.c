@@ -104,6 +104,9 @@ static int evaluate(run_state *r, uint64_t tag, double *acc, double *loss)
 	long correct = 0, total = 0;
 	double lsum = 0;
 	int bad = 0;
+	/* one stream family per evaluation; the call counters run on across
+	 * its batches, so no two operands share a stream */
+	mq_tquant_step(&r->tq, EVAL_STEP_TAG + tag);
 	for (int bi = 0; bi < r->neval_batches; bi++) {
 		int first = bi * d->B;
 		int B = c->eval_seqs - first < d->B ? c->eval_seqs - first : d->B;
@@ -113,7 +116,6 @@ static int evaluate(run_state *r, uint64_t tag, double *acc, double *loss)
 			             EVAL_MASK_SEED, (uint64_t)(first + j), &r->eval_starts[first + j],
 			             r->inputs + (size_t)j * d->T, r->mpos + (size_t)j * d->NM,
 			             r->targets + (size_t)j * d->NM);
-		mq_tquant_step(&r->tq, EVAL_STEP_TAG + tag);
 		float l = mq_nn_forward_f32(&r->nn, &r->tq, r->inputs, r->mpos, r->targets, B);
 		if (!isfinite(l))
 			bad = 1;
