@@ -37,6 +37,10 @@
 #include "mpi.h"
 #include "run.h"
 
+/* OpenBLAS's thread count, where OpenBLAS serves the BLAS calls (weak, as
+ * in manifest.c: the harness links whatever BLAS the kernels bring). */
+extern void openblas_set_num_threads(int) __attribute__((weak));
+
 static const char usage[] =
     "usage: metriq run SCRIPT.lua [--out DIR] [--set key=value ...] [--threads N]\n"
     "                  [--seed N] [--shard K/N] [--resume] [--quiet]\n"
@@ -325,6 +329,12 @@ static int run_command(int argc, char **argv, int mpi)
 		n = n >= 1 && n <= 4096 ? n : 1;
 		run.threads = n / share >= 1 ? (int)(n / share) : 1;
 	}
+	/* The BLAS takes its own threads (OPENBLAS_NUM_THREADS, default all
+	 * cores): right for one process, but every rank of a host taking all
+	 * its cores would oversubscribe them many times over.  A rank's BLAS
+	 * gets the rank's share, unless the environment says otherwise. */
+	if (run.ranks > 1 && !getenv("OPENBLAS_NUM_THREADS") && openblas_set_num_threads)
+		openblas_set_num_threads(run.threads);
 
 	L = luaL_newstate();
 	if (!L) {

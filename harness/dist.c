@@ -1,7 +1,7 @@
 /* dist.c: grid cells over MPI ranks (see dist.h).
  *
  * Messages (MPI_BYTE; integers as u64 little-endian):
- *   worker -> 0   REQ  grid                       the next cell of grid, please
+ *   worker -> 0   REQ  grid, cells in it           the next cell of grid, please
  *                 RES  grid, cell, ok, seconds, rows (records) or error text
  *                 FIN  exit status, error text     the worker's script ended
  *   0 -> worker   CELL cell index, or DONE (the grid has no cell left for
@@ -35,7 +35,7 @@ enum { TAG_REQ = 1, TAG_RES, TAG_FIN, TAG_CELL, TAG_BYE };
 static struct {
 	char *finished;         /* per rank: its FIN arrived */
 	int nfinished;
-	struct waiting { int rank; uint64_t grid; } *waiting;
+	struct waiting { int rank; uint64_t grid, ncells; } *waiting;
 	size_t nwaiting;
 	int failing;            /* deal no more: the run has failed */
 	char fail[sizeof ((mq_run *)0)->err]; /* why */
@@ -237,13 +237,16 @@ static void failing(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void deal(mq_run *run, int to)
+static void deal(mq_run *run, int to, uint64_t ncells)
 {
+	mq_grid *g = &run->man.grids[run->grid];
+	if (ncells != g->ncells)
+		failing("rank %d's grid %ld has %" PRIu64 " cells, rank 0's has %zu: the script makes "
+		        "other grids on other ranks", to, run->grid + 1, ncells, g->ncells);
 	if (co.failing) {
 		send_u64(run, to, TAG_CELL, DEAL_STOP);
 		return;
 	}
-	mq_grid *g = &run->man.grids[run->grid];
 	for (; run->deal_next < g->ncells && g->cells[run->deal_next].status == MQ_CELL_DONE;
 	     run->deal_next++)
 		mq_run_cell_skip(run, run->deal_next);
@@ -317,19 +320,19 @@ static void finished(int from, const mq_buf *m)
 static void handle(mq_run *run, int from, int tag, const mq_buf *m)
 {
 	size_t off = 0;
-	uint64_t gw;
+	uint64_t gw, nc = 0;
 	switch (tag) {
 	case TAG_REQ:
-		if (!get64(m, &off, &gw))
+		if (!get64(m, &off, &gw) || !get64(m, &off, &nc))
 			gw = UINT64_MAX;
 		if (run->grid >= 0 && gw == (uint64_t)run->grid) {
-			deal(run, from);
+			deal(run, from, nc);
 		} else if (run->grid >= 0 && gw > (uint64_t)run->grid && gw != UINT64_MAX) {
 			/* a grid rank 0's script has not reached yet: answered then */
 			struct waiting *w = realloc(co.waiting, (co.nwaiting + 1) * sizeof *w);
 			if (w) {
 				co.waiting = w;
-				w[co.nwaiting++] = (struct waiting){from, gw};
+				w[co.nwaiting++] = (struct waiting){from, gw, nc};
 			} else {
 				failing("out of memory");
 				send_u64(run, from, TAG_CELL, DEAL_STOP);
@@ -357,7 +360,7 @@ static void serve_waiting(mq_run *run)
 	for (size_t i = 0; i < co.nwaiting; i++) {
 		struct waiting w = co.waiting[i];
 		if (run->grid >= 0 && w.grid == (uint64_t)run->grid)
-			deal(run, w.rank);
+			deal(run, w.rank, w.ncells);
 		else if (run->grid >= 0 && w.grid > (uint64_t)run->grid)
 			co.waiting[keep++] = w;
 		else
@@ -465,9 +468,13 @@ static int wait_for(mq_run *run, int tag, mq_buf *m)
 
 static int worker_next(mq_run *run, size_t *c)
 {
-	if (send_u64(run, 0, TAG_REQ, (uint64_t)run->grid))
-		return -1;
 	mq_buf m = MQ_BUF_INIT;
+	put64(&m, (uint64_t)run->grid);
+	put64(&m, run->man.grids[run->grid].ncells);
+	int sent = send_buf(run, 0, TAG_REQ, &m);
+	mq_buf_free(&m);
+	if (sent)
+		return -1;
 	size_t off = 0;
 	uint64_t v = DEAL_STOP;
 	int rc = wait_for(run, TAG_CELL, &m);

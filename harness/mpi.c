@@ -15,8 +15,7 @@ int mq_mpi_launched(long *ranks)
 {
 	/* the size each launcher puts in the environment of the ranks it
 	 * starts: Open MPI, PMIx, PMI (MPICH, Intel MPI, srun --mpi=pmi2) */
-	static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE",
-	                                   "MPI_LOCALNRANKS", NULL};
+	static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE", NULL};
 	static const char *const other[] = {"PMIX_RANK", "PMI_RANK", NULL};
 	for (int i = 0; vars[i]; i++) {
 		const char *v = getenv(vars[i]);
