@@ -76,35 +76,15 @@ static int same(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	mq_buf b = MQ_BUF_INIT;
-	char chunk[65536];
-	size_t got;
-	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-		mq_buf_add(&b, chunk, got);
-	fclose(f);
-	mq_buf_char(&b, 0);
-	if (!mq_buf_ok(&b)) {
-		mq_buf_free(&b);
-		return NULL;
-	}
-	*len = b.len - 1;
-	return b.p;
-}
-
 /* Read and check one folder's manifest, left at the top of the stack. */
 static int load(lua_State *L, shard *s)
 {
 	char path[4200];
 	snprintf(path, sizeof path, "%s/manifest.json", s->dir);
 	size_t len;
-	char *text = read_all(path, &len);
+	char *text = mq_read_all(path, &len);
 	if (!text)
-		return fail("%s: %s (not a shard folder)", path, strerror(errno ? errno : EIO));
+		return fail("%s: %s (not a shard folder)", path, strerror(errno));
 	char jerr[128];
 	int ok = mq_json_decode(L, text, len, jerr, sizeof jerr);
 	free(text);

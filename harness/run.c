@@ -571,7 +571,7 @@ static int load_files(mq_run *run, lua_State *L, int top)
 	return 0;
 }
 
-static char *read_all(const char *path, size_t *len)
+char *mq_read_all(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
@@ -581,12 +581,15 @@ static char *read_all(const char *path, size_t *len)
 	size_t got;
 	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
 		mq_buf_add(&b, chunk, got);
+	int bad = ferror(f);
 	fclose(f);
-	if (!mq_buf_ok(&b) || !b.p) {
+	mq_buf_char(&b, 0); /* NUL-terminated, for readers that want a string */
+	if (bad || !mq_buf_ok(&b)) {
 		mq_buf_free(&b);
+		errno = bad ? EIO : ENOMEM;
 		return NULL;
 	}
-	*len = b.len;
+	*len = b.len - 1;
 	return b.p;
 }
 
@@ -611,7 +614,7 @@ int mq_run_load_prior(mq_run *run, lua_State *L, int seed_given)
 	char path[4200];
 	snprintf(path, sizeof path, "%s/manifest.json", run->outdir);
 	size_t len;
-	char *text = read_all(path, &len);
+	char *text = mq_read_all(path, &len);
 	if (!text) {
 		if (errno == ENOENT || !run->resume)
 			return 0; /* nothing to resume: a fresh run */

@@ -190,6 +190,9 @@ int mq_run_check_params(mq_run *run, const char *params_json);
  * resumed run must match its manifest.  0, or -1 with run->err. */
 int mq_run_ready(mq_run *run);
 
+/* A whole file, NUL-terminated (len excludes the NUL); NULL with errno. */
+char *mq_read_all(const char *path, size_t *len);
+
 /* mkdir -p: 0, or -1 with errno. */
 int mq_mkdirs(const char *path);
 

@@ -168,7 +168,7 @@ elseif(CASE STREQUAL "mpi")
   endforeach()
   file(READ "${OUT}/mpi3/manifest.json" man)
   want_in("${man}" "\"mpi\": {\"ranks\": 3, \"rank0\": \"coordinates\", \"hosts\": [")
-  want_in("${man}" "\"rank\": 2}")
+  want_in("${man}" ", \"rank\": ")
   want_in("${man}" "\"rank0_cpu_seconds\": ")
 
 elseif(CASE STREQUAL "mpi_kill")
