@@ -200,14 +200,19 @@ typedef struct {
 	uint32_t gt, nan, z, u0;
 } counts;
 
+/* Which range formulas a loop evaluates (SR only; the others take both):
+ * R_BOTH selects per element; R_NORMAL and R_SUB serve a run of elements
+ * known to lie all in one range (see classify()). */
+enum { R_BOTH, R_NORMAL, R_SUB };
+
 static inline __attribute__((always_inline)) void
-element(const mq_qkern_params P, float v, uint32_t r, const int mode, uint32_t *code,
-        float *val, counts *c)
+element(const mq_qkern_params P, float v, uint32_t r, const int mode, const int range,
+        uint32_t *code, float *val, counts *c)
 {
 	const mq_qkern_params *p = &P;
 	uint32_t b = bits_of(v);
 	uint32_t u = b & 0x7fffffffu, s = b ^ u;
-	uint32_t sub = u < p->t0;
+	uint32_t sub = range == R_BOTH ? u < p->t0 : range == R_SUB;
 	uint32_t mag;
 	if (mode == MQ_RTNE) {
 		/* nbias = rbias - (off << sh0): the shift then gives the code */
@@ -217,7 +222,9 @@ element(const mq_qkern_params P, float v, uint32_t r, const int mode, uint32_t *
 	} else {
 		/* u clamped into the subnormal range first: the conversion to int
 		 * must stay in range in every lane, used or not */
-		float yv = float_of(sub ? u : 0u) * p->ysc1 * p->ysc2;
+		uint32_t us = range == R_SUB ? (u < p->t0 ? u : p->t0) : sub ? u : 0u;
+		/* (R_SUB runs only where ysc2 is 1) */
+		float yv = range == R_SUB ? float_of(us) * p->ysc1 : float_of(us) * p->ysc1 * p->ysc2;
 		uint32_t kept = (uint32_t)(int32_t)yv;
 		/* kf = kept as a float.  The mask changes nothing (kept < 2^15) but
 		 * stops GCC 12 from folding float(int(yv)) into truncf(yv), after
@@ -239,7 +246,8 @@ element(const mq_qkern_params P, float v, uint32_t r, const int mode, uint32_t *
 			uint32_t rk = r & p->kmask;
 			uint32_t as = (uint32_t)((yv - kf) * 4294967296.0f); /* < 2^32 - 2^8 */
 			uint32_t mags = kept + (as + rk < as);
-			mag = sub ? mags : (u + p->nbias + (rk >> (32u - p->sh0))) >> p->sh0;
+			uint32_t magn = (u + p->nbias + (rk >> (32u - p->sh0))) >> p->sh0;
+			mag = range == R_NORMAL ? magn : range == R_SUB ? mags : sub ? mags : magn;
 		}
 	}
 	mag = u < p->minsub_bits ? 0u : mag;
@@ -259,7 +267,7 @@ element(const mq_qkern_params P, float v, uint32_t r, const int mode, uint32_t *
 	} else {
 		mag = mag < p->ovf_mag ? mag : p->ovf_mag;
 	}
-	uint32_t is_nan = u > INF_BITS;
+	uint32_t is_nan = range == R_SUB ? 0u : u > INF_BITS; /* R_SUB: |x| below a finite bound */
 	c->gt = u > p->max_bits;
 	c->nan = is_nan;
 	c->z = mag == 0;
@@ -282,8 +290,8 @@ element(const mq_qkern_params P, float v, uint32_t r, const int mode, uint32_t *
 static inline __attribute__((always_inline)) void
 loop(const mq_qkern_params *pp, const float *restrict x, size_t n, float scale,
      const uint32_t *restrict rb, float *restrict y, uint8_t *restrict c8,
-     uint16_t *restrict c16, uint32_t cnt[3], const int mode, const int count,
-     const int out_y, const int out_c8, const int out_c16)
+     uint16_t *restrict c16, uint32_t cnt[3], const int mode, const int range,
+     const int count, const int out_y, const int out_c8, const int out_c16)
 {
 	/* a copy by value: the stores to y cannot alias it, so its fields
 	 * stay in registers and the loop needs no aliasing checks */
@@ -293,7 +301,7 @@ loop(const mq_qkern_params *pp, const float *restrict x, size_t n, float scale,
 		uint32_t code;
 		float val;
 		counts c;
-		element(P, x[i] / scale, mode == MQ_SR ? rb[i] : 0u, mode, &code, &val, &c);
+		element(P, x[i] / scale, mode == MQ_SR ? rb[i] : 0u, mode, range, &code, &val, &c);
 		if (out_y)
 			y[i] = val * scale;
 		if (out_c8)
@@ -307,46 +315,88 @@ loop(const mq_qkern_params *pp, const float *restrict x, size_t n, float scale,
 		cnt[0] += ngt - nnan, cnt[1] += nz - nu0, cnt[2] += nnan;
 }
 
-/* Each (mode, outputs, counting) combination gets its own loop, so that
- * the compiler sees constant conditions inside it: a store that may or may
- * not happen is control flow, and control flow stops vectorization.  The
- * counts cost about a third of an RTNE encode, so a caller that passes no
- * stats gets loops without them (for one output; two outputs count). */
-#define OUTPUTS(mode)                                                              \
-	do {                                                                           \
-		if (!cnt && y && !c8 && !c16)                                              \
-			loop(p, x, n, scale, rb, y, NULL, NULL, NULL, mode, 0, 1, 0, 0);       \
-		else if (!cnt && c8 && !y)                                                 \
-			loop(p, x, n, scale, rb, NULL, c8, NULL, NULL, mode, 0, 0, 1, 0);      \
-		else if (!cnt && c16 && !y)                                                \
-			loop(p, x, n, scale, rb, NULL, NULL, c16, NULL, mode, 0, 0, 0, 1);     \
-		else {                                                                     \
-			uint32_t dummy[3];                                                     \
-			uint32_t *cc = cnt ? cnt : dummy;                                      \
-			if (y && c8)                                                           \
-				loop(p, x, n, scale, rb, y, c8, NULL, cc, mode, 1, 1, 1, 0);       \
-			else if (y && c16)                                                     \
-				loop(p, x, n, scale, rb, y, NULL, c16, cc, mode, 1, 1, 0, 1);      \
-			else if (y)                                                            \
-				loop(p, x, n, scale, rb, y, NULL, NULL, cc, mode, 1, 1, 0, 0);     \
-			else if (c8)                                                           \
-				loop(p, x, n, scale, rb, NULL, c8, NULL, cc, mode, 1, 0, 1, 0);    \
-			else if (c16)                                                          \
-				loop(p, x, n, scale, rb, NULL, NULL, c16, cc, mode, 1, 0, 0, 1);   \
-			else                                                                   \
-				loop(p, x, n, scale, rb, NULL, NULL, NULL, cc, mode, 1, 0, 0, 0);  \
-		}                                                                          \
-	} while (0)
+/* Each (mode, range, outputs, counting) combination gets its own loop, so
+ * that the compiler sees constant conditions inside it: a store that may or
+ * may not happen is control flow, and control flow stops vectorization.
+ * The counts cost about a third of an RTNE encode, so a caller that passes
+ * no stats gets loops without them (for one output; two outputs count).
+ * cnt NULL: no counts wanted. */
+static inline __attribute__((always_inline)) void
+outputs(const mq_qkern_params *p, const float *x, size_t n, float scale, const uint32_t *rb,
+        float *y, uint8_t *c8, uint16_t *c16, uint32_t *cnt, const int mode, const int range)
+{
+	if (!cnt && y && !c8 && !c16)
+		loop(p, x, n, scale, rb, y, NULL, NULL, NULL, mode, range, 0, 1, 0, 0);
+	else if (!cnt && c8 && !y)
+		loop(p, x, n, scale, rb, NULL, c8, NULL, NULL, mode, range, 0, 0, 1, 0);
+	else if (!cnt && c16 && !y)
+		loop(p, x, n, scale, rb, NULL, NULL, c16, NULL, mode, range, 0, 0, 0, 1);
+	else {
+		uint32_t dummy[3];
+		uint32_t *cc = cnt ? cnt : dummy;
+		if (y && c8)
+			loop(p, x, n, scale, rb, y, c8, NULL, cc, mode, range, 1, 1, 1, 0);
+		else if (y && c16)
+			loop(p, x, n, scale, rb, y, NULL, c16, cc, mode, range, 1, 1, 0, 1);
+		else if (y)
+			loop(p, x, n, scale, rb, y, NULL, NULL, cc, mode, range, 1, 1, 0, 0);
+		else if (c8)
+			loop(p, x, n, scale, rb, NULL, c8, NULL, cc, mode, range, 1, 0, 1, 0);
+		else if (c16)
+			loop(p, x, n, scale, rb, NULL, NULL, c16, cc, mode, range, 1, 0, 0, 1);
+		else
+			loop(p, x, n, scale, rb, NULL, NULL, NULL, cc, mode, range, 1, 0, 0, 0);
+	}
+}
 
-/* cnt NULL: no counts wanted */
+/* How many of x[0..n) lie below tx (as |x| bits). */
+static uint32_t classify(const float *restrict x, size_t n, uint32_t tx)
+{
+	uint32_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += (bits_of(x[i]) & 0x7fffffffu) < tx;
+	return c;
+}
+
+/* SR's subnormal-range formula costs as much as the rest of the element,
+ * and in a tensor scaled to the format's range few elements need it (or,
+ * for INT formats, whose range is all "subnormal", few need the other).
+ * So SR classifies runs of CLS elements by |x| against tx = bits of
+ * 2^emin * scale, exact: |x| < 2^emin * scale means v = RN(x / scale) <=
+ * 2^emin, where the subnormal formula holds (at 2^emin itself too: it is
+ * exact for any yv below 2^31), and |x| >= it means v >= 2^emin, the normal
+ * range.  A run with both takes the selecting loop.  tx = 0: no
+ * classification (the product was inexact). */
+#define CLS 512
+
 static void run(const mq_qkern_params *p, const float *x, size_t n, float scale,
-                const uint32_t *rb, float *y, uint8_t *c8, uint16_t *c16, uint32_t *cnt)
+                const uint32_t *rb, float *y, uint8_t *c8, uint16_t *c16, uint32_t *cnt,
+                uint32_t tx)
 {
 	switch (p->mode) {
-	case MQ_RTNE: OUTPUTS(MQ_RTNE); break;
-	case MQ_RTZ: OUTPUTS(MQ_RTZ); break;
-	case MQ_RNA: OUTPUTS(MQ_RNA); break;
-	default: OUTPUTS(MQ_SR); break;
+	case MQ_RTNE: outputs(p, x, n, scale, rb, y, c8, c16, cnt, MQ_RTNE, R_BOTH); return;
+	case MQ_RTZ: outputs(p, x, n, scale, rb, y, c8, c16, cnt, MQ_RTZ, R_BOTH); return;
+	case MQ_RNA: outputs(p, x, n, scale, rb, y, c8, c16, cnt, MQ_RNA, R_BOTH); return;
+	default: break;
+	}
+	for (size_t i0 = 0; i0 < n; i0 += CLS) {
+		size_t len = n - i0 < CLS ? n - i0 : CLS;
+		int range = R_BOTH;
+		if (tx) {
+			uint32_t nsub = classify(x + i0, len, tx);
+			range = nsub == 0 ? R_NORMAL : nsub == len && p->ysc2 == 1.0f ? R_SUB : R_BOTH;
+		}
+		const float *xs = x + i0;
+		const uint32_t *rs = rb + i0;
+		float *ys = y ? y + i0 : NULL;
+		uint8_t *c8s = c8 ? c8 + i0 : NULL;
+		uint16_t *c16s = c16 ? c16 + i0 : NULL;
+		if (range == R_NORMAL)
+			outputs(p, xs, len, scale, rs, ys, c8s, c16s, cnt, MQ_SR, R_NORMAL);
+		else if (range == R_SUB)
+			outputs(p, xs, len, scale, rs, ys, c8s, c16s, cnt, MQ_SR, R_SUB);
+		else
+			outputs(p, xs, len, scale, rs, ys, c8s, c16s, cnt, MQ_SR, R_BOTH);
 	}
 }
 
@@ -362,6 +412,11 @@ void MQ_QKERN_NAME(const mq_qkern_params *p, const float *x, size_t n, float sca
 {
 	uint32_t rb[SR_BLOCK + 4];
 	int sr = p->mode == MQ_SR;
+	uint32_t tx = 0;
+	if (sr) { /* exact unless below the normals (inf is fine: every finite |x| is below) */
+		float t = float_of(p->t0) * scale;
+		tx = t >= 0x1p-126f ? bits_of(t) : 0u;
+	}
 	size_t blk = sr ? SR_BLOCK : BLOCK;
 	for (size_t i0 = 0; i0 < n; i0 += blk) {
 		size_t len = n - i0 < blk ? n - i0 : blk;
@@ -374,7 +429,7 @@ void MQ_QKERN_NAME(const mq_qkern_params *p, const float *x, size_t n, float sca
 		}
 		uint32_t cnt[3] = {0, 0, 0};
 		run(p, x + i0, len, scale, r, y ? y + i0 : NULL, c8 ? c8 + i0 : NULL,
-		    c16 ? c16 + i0 : NULL, st ? cnt : NULL);
+		    c16 ? c16 + i0 : NULL, st ? cnt : NULL, tx);
 		if (st)
 			st->clipped += cnt[0], st->underflowed += cnt[1], st->nan += cnt[2];
 	}

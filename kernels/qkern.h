@@ -62,6 +62,19 @@ void mq_qkern_avx2(const mq_qkern_params *, const float *, size_t, float, uint64
 void mq_qkern_avx512(const mq_qkern_params *, const float *, size_t, float, uint64_t,
                      uint64_t, float *, uint8_t *, uint16_t *, mq_qstats *);
 
+/* A quantizer prepared once for many arrays (mq_quantize_tensor's rows):
+ * mq_quantize_run is mq_qprep_init, a check of the scales, mq_qprep_run. */
+typedef struct mq_qprep {
+	const mq_qspec *q;
+	mq_qkern_fn kern;    /* NULL: the scalar path (E8M0) */
+	mq_qkern_params kp;
+} mq_qprep;
+
+mq_status mq_qprep_init(mq_qprep *pp, const mq_qspec *q);
+/* mq_quantize_run without the checks: every scale finite and > 0, sdiv > 0. */
+void mq_qprep_run(const mq_qprep *pp, const float *x, size_t n, const float *scales,
+                  size_t sdiv, uint64_t index0, float *y, void *codes, mq_qstats *stats);
+
 /* The kernel in use and its name ("generic", "avx2", "avx512"). */
 mq_qkern_fn mq_qkern_select(const char **name);
 /* Force a path by name; MQ_EOPTION if unknown or unsupported by this CPU.

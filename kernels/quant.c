@@ -330,29 +330,28 @@ static void run_scalar(const mq_qspec *q, const float *x, size_t n, float sc,
 	}
 }
 
-mq_status mq_quantize_run(const mq_qspec *q, const float *x, size_t n,
-                          const float *scales, size_t sdiv, uint64_t index0,
-                          float *y, void *codes, mq_qstats *stats)
+mq_status mq_qprep_init(mq_qprep *pp, const mq_qspec *q)
 {
 	mq_status s = mq_qspec_check(q);
 	if (s != MQ_OK)
 		return s;
-	if (sdiv == 0)
-		return MQ_EOPTION;
-	size_t nsc = n == 0 ? 0 : (n - 1) / sdiv + 1;
-	for (size_t k = 0; k < nsc; k++)
-		if (!scale_ok(scales[k]))
-			return MQ_EOPTION;
-	mq_qstats st = {0};
-	int wide = q->fmt.bits > 8;
+	pp->q = q;
+	pp->kern = NULL;
 	/* Float and INT formats run on the vectorized kernel; E8M0 (a scale
 	 * format, rarely an array) on the scalar path. */
-	mq_qkern_fn kern = NULL;
-	mq_qkern_params kp;
 	if (q->fmt.kind != MQ_KIND_E8M0) {
-		kern = mq_qkern_select(NULL);
-		mq_qkern_prepare(q, &kp);
+		pp->kern = mq_qkern_select(NULL);
+		mq_qkern_prepare(q, &pp->kp);
 	}
+	return MQ_OK;
+}
+
+void mq_qprep_run(const mq_qprep *pp, const float *x, size_t n, const float *scales,
+                  size_t sdiv, uint64_t index0, float *y, void *codes, mq_qstats *stats)
+{
+	const mq_qspec *q = pp->q;
+	mq_qstats st = {0};
+	int wide = q->fmt.bits > 8;
 	/* One call per scale segment, so the inner loop sees one scale. */
 	for (size_t i0 = 0; i0 < n;) {
 		size_t seg_end = sdiv >= n ? n : (i0 / sdiv + 1) * sdiv;
@@ -364,17 +363,34 @@ mq_status mq_quantize_run(const mq_qspec *q, const float *x, size_t n,
 		float *ys = y ? y + i0 : NULL;
 		uint8_t *c8 = codes && !wide ? (uint8_t *)codes + i0 : NULL;
 		uint16_t *c16 = codes && wide ? (uint16_t *)codes + i0 : NULL;
-		if (kern) /* without stats wanted, the kernel need not count */
-			kern(&kp, xs, len, sc, q->seed, index0 + i0, ys, c8, c16, stats ? &st : NULL);
+		if (pp->kern) /* without stats wanted, the kernel need not count */
+			pp->kern(&pp->kp, xs, len, sc, q->seed, index0 + i0, ys, c8, c16,
+			         stats ? &st : NULL);
 		else
 			run_scalar(q, xs, len, sc, index0 + i0, ys, c8, c16, &st);
 		i0 += len;
 	}
-	st.n = n;
 	if (stats) {
-		stats->n += st.n, stats->clipped += st.clipped;
+		stats->n += n, stats->clipped += st.clipped;
 		stats->underflowed += st.underflowed, stats->nan += st.nan;
 	}
+}
+
+mq_status mq_quantize_run(const mq_qspec *q, const float *x, size_t n,
+                          const float *scales, size_t sdiv, uint64_t index0,
+                          float *y, void *codes, mq_qstats *stats)
+{
+	mq_qprep pp;
+	mq_status s = mq_qprep_init(&pp, q);
+	if (s != MQ_OK)
+		return s;
+	if (sdiv == 0)
+		return MQ_EOPTION;
+	size_t nsc = n == 0 ? 0 : (n - 1) / sdiv + 1;
+	for (size_t k = 0; k < nsc; k++)
+		if (!scale_ok(scales[k]))
+			return MQ_EOPTION;
+	mq_qprep_run(&pp, x, n, scales, sdiv, index0, y, codes, stats);
 	return MQ_OK;
 }
 

@@ -9,6 +9,8 @@
  * its own scale divisor. */
 #include "scale.h"
 
+#include "qkern.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -213,6 +215,59 @@ static float scale_of(float amax, const mq_format *f, mq_scale_mode mode)
 	return s > 0.0f ? s : 1.4e-45f; /* smallest float32 subnormal */
 }
 
+/* max(m, the |x| bit patterns of x[0..n)).  Float32 bits of a magnitude
+ * order as the values do, and NaN > inf > every finite value, so one
+ * integer max per element gives the absmax and whether all were finite:
+ * two vector operations an element (no comparison of floats, no flag). */
+static inline uint32_t amax_bits(const float *restrict x, size_t n, uint32_t m)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t b;
+		memcpy(&b, &x[i], 4);
+		b &= 0x7fffffffu;
+		m = b > m ? b : m;
+	}
+	return m;
+}
+
+#define F32_MAX_BITS 0x7f7fffffu
+
+static float float_of_bits(uint32_t b)
+{
+	float f;
+	memcpy(&f, &b, 4);
+	return f;
+}
+
+static uint32_t bits_of_float(float f)
+{
+	uint32_t b;
+	memcpy(&b, &f, 4);
+	return b;
+}
+
+/* Fold the absmax of rows [r0, r1) into sc[g - g0] for their groups g0 ..
+ * g0 + w - 1, kept there as float32 bits of the max (float_of_bits); returns
+ * the largest.  (Bits go through memcpy: float and uint32_t may not alias.) */
+static uint32_t rows_amax(const grid *gr, const float *x, size_t r0, size_t r1, size_t g0,
+                          float *sc)
+{
+	size_t n3 = gr->dim[3], d3 = gr->div[3], s3 = gr->gstride[3];
+	uint32_t worst = 0;
+	for (size_t r = r0; r < r1; r++) {
+		size_t gb = row_group(gr, r) - g0;
+		const float *row = x + r * n3;
+		for (size_t j0 = 0; j0 < n3; j0 += d3) {
+			size_t end = j0 + d3 < n3 ? j0 + d3 : n3;
+			float *g = &sc[gb + (j0 / d3) * s3];
+			uint32_t m = amax_bits(row + j0, end - j0, bits_of_float(*g));
+			*g = float_of_bits(m);
+			worst = m > worst ? m : worst;
+		}
+	}
+	return worst;
+}
+
 mq_status mq_absmax_scales(const mq_layout *l, const mq_granularity *g,
                            const mq_format *f, mq_scale_mode mode,
                            const float *x, float *scales)
@@ -224,29 +279,32 @@ mq_status mq_absmax_scales(const mq_layout *l, const mq_granularity *g,
 	if (f->kind == MQ_KIND_E8M0)
 		return MQ_EOPTION; /* unsigned scale format: no symmetric quantization */
 	for (size_t k = 0; k < gr.ngroups; k++)
-		scales[k] = 0.0f;
-	size_t n3 = gr.dim[3], d3 = gr.div[3], s3 = gr.gstride[3];
-	int finite = 1;
-	for (size_t r = 0; r < nrows(&gr); r++) {
-		size_t gb = row_group(&gr, r);
-		const float *row = x + r * n3;
-		for (size_t j0 = 0; j0 < n3; j0 += d3) {
-			size_t end = j0 + d3 < n3 ? j0 + d3 : n3;
-			float *sc = &scales[gb + (j0 / d3) * s3];
-			float m = *sc;
-			for (size_t j = j0; j < end; j++) {
-				float a = fabsf(row[j]);
-				finite &= a <= 3.40282347e38f; /* false for NaN and Inf */
-				m = a > m ? a : m;
-			}
-			*sc = m;
-		}
-	}
-	if (!finite)
+		scales[k] = 0.0f; /* maxima first, then scales */
+	if (rows_amax(&gr, x, 0, nrows(&gr), 0, scales) > F32_MAX_BITS)
 		return MQ_ENONFINITE;
 	for (size_t k = 0; k < gr.ngroups; k++)
 		scales[k] = scale_of(scales[k], f, mode);
 	return MQ_OK;
+}
+
+/* Rows r and r' share a group only if row_group(r) == row_group(r'), and
+ * the groups of row r are row_group(r) + 0 .. w - 1, w = gstride[2]
+ * (groups along the last axis).  If row_group never decreases, a run of
+ * rows with one row_group holds all the elements of its groups: its scales
+ * are final once the run is read, and the run can be quantized while it is
+ * still in cache.  That is one pass over memory for LHS channel and
+ * block:B granularities and RHS block:B (runs of one row, or of B rows), and
+ * two, as it must be, where a group spans the tensor (tensor, RHS channel). */
+static int rows_monotone(const grid *gr)
+{
+	size_t prev = 0;
+	for (size_t r = 0; r < nrows(gr); r++) {
+		size_t g = row_group(gr, r);
+		if (g < prev)
+			return 0;
+		prev = g;
+	}
+	return 1;
 }
 
 mq_status mq_quantize_tensor(const mq_qspec *q, const mq_layout *l,
@@ -258,7 +316,10 @@ mq_status mq_quantize_tensor(const mq_qspec *q, const mq_layout *l,
 	mq_status s = make_grid(l, g, &gr);
 	if (s != MQ_OK)
 		return s;
-	if ((s = mq_qspec_check(q)) != MQ_OK)
+	if (q->fmt.kind == MQ_KIND_E8M0)
+		return MQ_EOPTION;
+	mq_qprep pp;
+	if ((s = mq_qprep_init(&pp, q)) != MQ_OK)
 		return s;
 	float *own = NULL;
 	if (!scales) {
@@ -267,19 +328,39 @@ mq_status mq_quantize_tensor(const mq_qspec *q, const mq_layout *l,
 			return MQ_ENOMEM;
 		scales = own;
 	}
-	s = mq_absmax_scales(l, g, &q->fmt, mode, x, scales);
-	/* The last axis is the innermost of the group grid (gstride[3] == 1),
-	 * so a row's scales are contiguous from its first group: one
-	 * mq_quantize_run per row with the last axis's divisor. */
-	size_t n3 = gr.dim[3], d3 = gr.div[3];
+	size_t R = nrows(&gr), n3 = gr.dim[3], d3 = gr.div[3];
+	size_t w = gr.gstride[2]; /* groups of one row */
 	int wide = q->fmt.bits > 8;
-	for (size_t r = 0; s == MQ_OK && r < nrows(&gr); r++) {
-		size_t off = r * n3;
-		void *c = NULL;
-		if (codes)
-			c = wide ? (void *)((uint16_t *)codes + off) : (void *)((uint8_t *)codes + off);
-		s = mq_quantize_run(q, x + off, n3, scales + row_group(&gr, r),
-		                    d3 == n3 ? SIZE_MAX : d3, off, y ? y + off : NULL, c, stats);
+	int mono = rows_monotone(&gr);
+	for (size_t r0 = 0; r0 < R && s == MQ_OK;) {
+		/* the run [r0, r1) and its groups g0 .. g0 + w - 1; without
+		 * monotone rows, the whole tensor and all its groups */
+		size_t g0 = mono ? row_group(&gr, r0) : 0, r1 = r0 + 1, ng = mono ? w : gr.ngroups;
+		if (mono)
+			while (r1 < R && row_group(&gr, r1) == g0)
+				r1++;
+		else
+			r1 = R;
+		for (size_t k = 0; k < ng; k++)
+			scales[g0 + k] = 0.0f; /* maxima first, then scales */
+		if (rows_amax(&gr, x, r0, r1, g0, scales + g0) > F32_MAX_BITS) {
+			s = MQ_ENONFINITE; /* y and codes hold the rows before this run */
+			break;
+		}
+		for (size_t k = 0; k < ng; k++)
+			scales[g0 + k] = scale_of(scales[g0 + k], &q->fmt, mode);
+		/* The last axis is the innermost of the group grid (gstride[3] ==
+		 * 1), so a row's scales are contiguous from its first group: one
+		 * run of the kernel per row with the last axis's divisor. */
+		for (size_t r = r0; r < r1; r++) {
+			size_t off = r * n3;
+			void *c = NULL;
+			if (codes)
+				c = wide ? (void *)((uint16_t *)codes + off) : (void *)((uint8_t *)codes + off);
+			mq_qprep_run(&pp, x + off, n3, scales + row_group(&gr, r), d3 == n3 ? SIZE_MAX : d3,
+			             off, y ? y + off : NULL, c, stats);
+		}
+		r0 = r1;
 	}
 	free(own);
 	return s;

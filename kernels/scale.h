@@ -83,7 +83,10 @@ mq_status mq_absmax_scales(const mq_layout *l, const mq_granularity *g,
 
 /* Scale, quantize and (for y) descale a whole tensor.  y (fake-quantized
  * float32, may alias x), codes and scales may each be NULL (scales is then
- * computed in a temporary).  SR draws use the element's flat index. */
+ * computed in a temporary).  SR draws use the element's flat index.  Where
+ * the granularity allows, each run of rows that holds whole scale groups is
+ * scaled and quantized while in cache (scale.c): one pass over memory.  On
+ * MQ_ENONFINITE, y, codes and stats may already hold earlier rows. */
 mq_status mq_quantize_tensor(const mq_qspec *q, const mq_layout *l,
                              const mq_granularity *g, mq_scale_mode mode,
                              const float *x, float *y, void *codes,

@@ -31,3 +31,9 @@ add_test(NAME sr COMMAND test_sr)
 add_executable(test_qkern ${CMAKE_CURRENT_LIST_DIR}/test_qkern.c)
 target_link_libraries(test_qkern PRIVATE mqkernels m)
 add_test(NAME qkern COMMAND test_qkern)
+
+# mq_quantize_tensor (runs of rows scaled and quantized in cache) against
+# the element-wise definition, on monotone and non-monotone layouts.
+add_executable(test_qtensor ${CMAKE_CURRENT_LIST_DIR}/test_qtensor.c)
+target_link_libraries(test_qtensor PRIVATE mqkernels m)
+add_test(NAME qtensor COMMAND test_qtensor)

@@ -3,7 +3,9 @@
  * reciprocal the kernels may multiply by, and others), stochastic rounding
  * from stream offsets that are not multiples of 4 and across the 2^32
  * boundary of Philox's counter word, lengths that end inside a Philox block
- * or a kernel block, per-block scales, and the statistics.
+ * or a kernel block, per-block scales, runs of inputs all in the normal or
+ * all in the subnormal range (SR classifies runs, qkern.c), and the
+ * statistics.
  *
  * For every kernel path the CPU runs, element i of an array must be, bit for
  * bit,
@@ -63,6 +65,29 @@ static void fill(float *x, size_t n, const mq_format *f, float s)
 		default: v = ldexpf((float)(next32() & 0xffff) / 65536.0f, (int)(next32() % 20) - 10) * f->max * s;
 		}
 		x[i] = (k & 512) ? -v : v;
+	}
+}
+
+/* Runs of 1 .. 1500 inputs that all lie in the format's normal range at
+ * scale s (|x| >= 2^emin * s), or all below it, boundaries included. */
+static void fill_runs(float *x, size_t n, const mq_format *f, float s)
+{
+	float t = ldexpf(s, f->emin); /* the boundary */
+	size_t i = 0;
+	while (i < n) {
+		size_t len = 1 + next32() % 1500;
+		int normal = next32() & 1;
+		for (; len > 0 && i < n; len--, i++) {
+			uint32_t k = next32();
+			float v;
+			if (k % 16 == 0)
+				v = normal ? t : nextafterf(t, 0.0f);
+			else if (normal)
+				v = t * (1.0f + (float)(next32() % 100000) / 1000.0f);
+			else
+				v = t * (float)(next32() & 0xffffff) / 16777216.0f;
+			x[i] = (k & 32) ? -v : v;
+		}
 	}
 }
 
@@ -184,6 +209,16 @@ int main(int argc, char **argv)
 								failures++;
 								printf("FAIL %s: stats of encode and fakequant differ\n", what);
 							}
+							/* runs all in one range, both outputs in one call */
+							fill_runs(x, n, &q.fmt, scales[si]);
+							mq_qstats st4 = {0};
+							if (mq_quantize_run(&q, x, n, &scales[si], SIZE_MAX, i0, y, codes,
+							                    &st4) != MQ_OK) {
+								printf("FAIL %s: API error (runs)\n", what);
+								failures++;
+								continue;
+							}
+							expect(&q, x, n, &scales[si], SIZE_MAX, i0, y, codes, &st4, what);
 							/* per-block scales, both outputs in one call */
 							size_t B = 1 + next32() % 300, nb = (n + B - 1) / B;
 							for (size_t b = 0; b < nb; b++)
