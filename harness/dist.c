@@ -379,7 +379,7 @@ const char *mq_dist_stopped(mq_run *run)
 	mq_buf b = MQ_BUF_INIT;
 	size_t n = mq_run_unfinished(run, &b, 16);
 	snprintf(run->err, sizeof run->err, "stopped by %s (mpirun sends it to every rank when one "
-	         "dies or the job is killed); %zu cells unfinished: %.300s; --resume runs them",
+	         "dies or the job is killed); cells not done (%zu): %.300s; --resume runs them",
 	         signame((int)*run->stop), n, b.p ? b.p : "");
 	mq_buf_free(&b);
 	return run->err;
@@ -427,7 +427,7 @@ static int coord_grid(mq_run *run, size_t *c)
 			mq_buf b = MQ_BUF_INIT;
 			mq_run_unfinished(run, &b, 16);
 			snprintf(run->err, sizeof run->err, "MPI: receiving from the workers failed; "
-			         "unfinished cells: %.300s; --resume runs them", b.p ? b.p : "");
+			         "cells not done: %.300s; --resume runs them", b.p ? b.p : "");
 			mq_buf_free(&b);
 			return -1;
 		}
