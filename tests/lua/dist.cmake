@@ -146,6 +146,22 @@ elseif(CASE STREQUAL "refuse")
   bad("are shards of different splits: 0/3 and 1/2" "${s0}" "${OUT}/split/shard-1-of-2")
   bad("are shards of different scripts (" "${s0}" "${s1}" "${OUT}/other/shard-2-of-3")
   bad("${OUT}/full is not a shard folder" "${OUT}/full")
+  # damaged shard manifests: cut short; a row's field not a string
+  file(READ "${s2}/manifest.json" man)
+  string(SUBSTRING "${man}" 0 300 cut)
+  file(WRITE "${OUT}/cut/manifest.json" "${cut}")
+  bad("${OUT}/cut/manifest.json: offset " "${s0}" "${s1}" "${OUT}/cut")
+  string(REGEX REPLACE "\"rows\": \[\[\"dist\", \"format\"" "\"rows\": [[\"dist\", 7"
+         broken "${man}")
+  if(broken STREQUAL man)
+    message(FATAL_ERROR "no rows to break in ${s2}/manifest.json")
+  endif()
+  file(WRITE "${OUT}/broken/shard-2-of-3/manifest.json" "${broken}")
+  bad("${OUT}/broken/shard-2-of-3: malformed rows of cell " "${s0}" "${s1}"
+      "${OUT}/broken/shard-2-of-3")
+  # ... and the shard itself will not resume from it
+  run(broken 2 ARGS --shard 2/3 --resume)
+  want_in("${broken_err}" "a cell with malformed rows (not a complete metriq manifest")
   bad("${OUT}/nothing/manifest.json: No such file or directory" "${OUT}/nothing")
   # a break cannot be honoured when cells run apart
   run(b 1 ARGS --shard 0/2 SCRIPT "${BREAK}")
