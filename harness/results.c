@@ -226,6 +226,14 @@ mq_status mq_results_add_row(mq_results *r, const mq_row *row, char *err, size_t
 	return MQ_OK;
 }
 
+void mq_results_undo(mq_results *r, size_t len, size_t rows, int had_header)
+{
+	mq_buf_truncate(&r->committed, len);
+	r->rows = rows;
+	if (!had_header)
+		free_cols(r);
+}
+
 static char *path(const char *dir, const char *name, const char *ext)
 {
 	size_t n = strlen(dir) + strlen(name) + strlen(ext) + 2;

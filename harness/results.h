@@ -66,6 +66,11 @@ void mq_results_unit_end(mq_results *r);
  * err, and nothing is written. */
 mq_status mq_results_add_row(mq_results *r, const mq_row *row, char *err, size_t errlen);
 
+/* Back to an earlier state: the first len bytes and rows rows of the
+ * committed text, and no header unless had_header (a commit that failed
+ * part way: run.c's mq_run_commit_rows). */
+void mq_results_undo(mq_results *r, size_t len, size_t rows, int had_header);
+
 /* Write the committed text to DIR/NAME.csv via NAME.csv.tmp if it changed
  * since the last flush; errno-style message into err on failure. */
 mq_status mq_results_flush(mq_results *r, const char *dir, char *err, size_t errlen);

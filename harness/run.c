@@ -263,19 +263,11 @@ int mq_run_commit_rows(mq_run *run, const char *p, size_t len, const char *cell)
 	}
 	snprintf(run->err, sizeof run->err, "cell %.100s: malformed rows", cell ? cell : "(none)");
 undo:
-	for (size_t i = 0; i < run->nres; i++) {
-		mq_results *r = run->res[i];
-		size_t l = i < n0 ? lens[i] : 0;
-		mq_buf_truncate(&r->committed, l);
-		r->rows = i < n0 ? rows[i] : 0;
-		if (!(i < n0 && had[i]) && r->cols) {
-			for (size_t k = 0; k < r->ncols; k++)
-				free(r->cols[k]);
-			free(r->cols);
-			r->cols = NULL;
-			r->ncols = 0;
-		}
-	}
+	for (size_t i = 0; i < run->nres; i++)
+		if (i < n0)
+			mq_results_undo(run->res[i], lens[i], rows[i], had[i]);
+		else
+			mq_results_undo(run->res[i], 0, 0, 0);
 out:
 	free(lens);
 	free(rows);
@@ -291,10 +283,15 @@ int mq_run_drain(mq_run *run)
 	while (run->commit_next < g->ncells && g->cells[run->commit_next].status == MQ_CELL_DONE) {
 		mq_cell *cl = &g->cells[run->commit_next];
 		if (cl->held) {
-			if (mq_run_commit_rows(run, cl->rows.p, cl->rows.len, cl->key))
-				return -1;
+			int bad = mq_run_commit_rows(run, cl->rows.p, cl->rows.len, cl->key);
 			mq_buf_free(&cl->rows);
 			cl->held = 0;
+			if (bad) {
+				/* rows that do not fit the header: the cell failed, and a
+				 * resumed run runs it again */
+				cl->status = MQ_CELL_FAILED;
+				return -1;
+			}
 		}
 		run->commit_next++;
 	}

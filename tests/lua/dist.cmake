@@ -163,6 +163,16 @@ elseif(CASE STREQUAL "refuse")
   run(broken 2 ARGS --shard 2/3 --resume)
   want_in("${broken_err}" "a cell with malformed rows (not a complete metriq manifest")
   bad("${OUT}/nothing/manifest.json: No such file or directory" "${OUT}/nothing")
+  # a row that does not fit the header: one process stops at the write;
+  # shards cannot know the header, so merge finds it, and writes nothing
+  set(misfit "column 'extra' is not in the header of dist.csv (format, nu, be_max, be_mean, note)")
+  run(extra 1 ENV EXTRA_INDEX=4)
+  want_in("${extra_err}" "${misfit}")
+  foreach(k 0 1 2)
+    run(extra 0 ARGS --shard ${k}/3 ENV EXTRA_INDEX=4)
+  endforeach()
+  bad("cell format=int8,nu=inf: ${misfit}" "${OUT}/extra/shard-0-of-3"
+      "${OUT}/extra/shard-1-of-3" "${OUT}/extra/shard-2-of-3")
   # a break cannot be honoured when cells run apart
   run(b 1 ARGS --shard 0/2 SCRIPT "${BREAK}")
   want_in("${b_err}" "break out of a grid is not supported with --shard or MPI")
@@ -210,12 +220,20 @@ elseif(CASE STREQUAL "mpi_kill")
 elseif(CASE STREQUAL "mpi_fail")
   # a cell's error on a worker fails the run, naming the cell and the rank
   run(f 1 MPI 3 ENV FAIL_INDEX=3)
-  want_in("${f_err}" "dist.lua:22: cell format=int8,nu=4 failed on rank ")
+  want_in("${f_err}" ": cell format=int8,nu=4 failed on rank ")
   want_in("${f_err}" "cell 3 fails on purpose")
   file(READ "${OUT}/f/manifest.json" man)
   want_in("${man}" "\"status\": \"failed\"")
   run(f 0 MPI 2 ARGS --resume)
   check_same(f)
+  # rows that do not fit the header fail the run when rank 0 commits them;
+  # the cell is recorded failed, so --resume runs it again
+  run(x 1 MPI 3 ENV EXTRA_INDEX=4)
+  want_in("${x_err}" "cell format=int8,nu=inf: column 'extra' is not in the header of dist.csv")
+  file(READ "${OUT}/x/manifest.json" man)
+  want_in("${man}" "{\"cell\": \"format=int8,nu=inf\", \"seed\": \"3246421910341860556\", \"status\": \"failed\"")
+  run(x 0 MPI 3 ARGS --resume)
+  check_same(x)
 else()
   message(FATAL_ERROR "unknown CASE '${CASE}'")
 endif()

@@ -9,12 +9,14 @@
 --   DIE_AFTER=K    os.exit after this process's K-th cell
 --   KILL_INDEX=I   the process that runs cell I kills itself (SIGKILL)
 --   FAIL_INDEX=I   cell I raises an error
+--   EXTRA_INDEX=I  cell I's second row has a column the header lacks
 local P = metriq.params{ n = 16, nus = {1, 2, 4, math.huge}, formats = {"int8", "e4m3"} }
 local m = metriq
 local slow = tonumber(os.getenv("SLOW") or "0") / 1000
 local die_after = tonumber(os.getenv("DIE_AFTER") or "0")
 local kill_index = tonumber(os.getenv("KILL_INDEX") or "0")
 local fail_index = tonumber(os.getenv("FAIL_INDEX") or "0")
+local extra_index = tonumber(os.getenv("EXTRA_INDEX") or "0")
 local res = m.results()
 local log = m.results("log")
 log:write{what = "start", k = 0, x = m.normal(1)[1]}
@@ -30,7 +32,8 @@ for cell in m.grid{format = P.formats, nu = P.nus} do
   else
     res:write{format = cell.format, nu = cell.nu, be_mean = be.mean, be_max = be.max,
               note = 'a, "quoted" note'}
-    res:write{format = cell.format, nu = cell.nu, note = "second"}
+    res:write{format = cell.format, nu = cell.nu, note = "second",
+              extra = cell.index == extra_index and 1 or nil}
   end
   local t0 = os.clock()
   while os.clock() - t0 < (cell.index == 1 and 5 or 1) * slow do end
