@@ -288,10 +288,11 @@ static mq_status operand_make(operand *o, const mq_qoperand *spec, mq_operand op
 	}
 	o->u = spec->q.fmt.min_subnormal;
 	/* Non-finite decoded values (MQ_OVF_IEEE): mark their row (L) or
-	 * column (R). */
+	 * column (R).  Finite inputs saturate to finite values otherwise. */
 	size_t nb = op == MQ_LHS ? rows : cols;
-	for (size_t i = 0; i < n; i++)
-		o->anybad |= !isfinite(o->v[i]);
+	if (spec->q.ovf == MQ_OVF_IEEE)
+		for (size_t i = 0; i < n; i++)
+			o->anybad |= !isfinite(o->v[i]);
 	if (o->anybad) {
 		o->bad = calloc(nb, 1);
 		if (!o->bad)
@@ -582,21 +583,36 @@ static mq_status run_threads(const job *jb, int nthreads)
 /* ---- the BLAS path (EXACT only) ---- */
 
 /* Largest image and the number of trailing zero bits common to all
- * nonzero images of v (values are multiples of u, images < 2^32). */
+ * nonzero images of v (values are multiples of u, images < 2^32).  In
+ * float32: |v| / u = |v| * 2^-log2(u) is exact (1/u <= 2^126 for the
+ * formats of exact_ok), an integer; the max first, then, where images
+ * stay below 2^31 (all but e5m2-like ranges), their OR through int32
+ * conversions, which vectorize with SSE2 (uint32 ones do not). */
 static void image_range(const float *v, size_t n, double u, double *maxim, int *tz)
 {
-	double inv = 1.0 / u, mx = 0.0;
-	uint64_t orbits = 0;
+	float inv = (float)(1.0 / u), mx;
+	int32_t mb = 0; /* the max as bits: |v| bits order as the values (no NaN here) */
 	for (size_t i = 0; i < n; i++) {
-		double im = fabs((double)v[i]) * inv;
-		mx = im > mx ? im : mx;
-		orbits |= (uint64_t)im;
+		int32_t b;
+		memcpy(&b, &v[i], 4);
+		b &= 0x7fffffff;
+		mb = b > mb ? b : mb;
+	}
+	memcpy(&mx, &mb, 4);
+	mx *= inv;
+	uint32_t orbits = 0;
+	if (mx < 2147483648.0f) {
+		for (size_t i = 0; i < n; i++)
+			orbits |= (uint32_t)(int32_t)(fabsf(v[i]) * inv);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			orbits |= (uint32_t)(fabsf(v[i]) * inv);
 	}
 	int z = 0;
 	if (orbits)
 		while (!(orbits & 1u))
 			orbits >>= 1, z++;
-	*maxim = mx;
+	*maxim = (double)mx;
 	*tz = z;
 }
 
@@ -631,16 +647,40 @@ static mq_status run_blas(const job *jb, int level)
 {
 	size_t M = jb->M, K = jb->K, N = jb->N;
 	int single = jb->nseg == 1;
-	double *S = malloc(M * N * sizeof *S);
-	double *acc = (!single || jb->Cf) ? malloc(M * N * sizeof *acc) : jb->Cd;
+	if (single && level == 2 && jb->Cf) {
+		/* sgemm straight into C, then the descale in place: (float)((double)
+		 * S * (sl * sr)), row_exact's numbers without a double copy of S */
+		double *rs = malloc(N * sizeof *rs);
+		if (!rs)
+			return MQ_ENOMEM;
+		for (size_t j = 0; j < N; j++)
+			rs[j] = rscale(jb, 0, j);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K,
+		            1.0f, jb->l.v, (int)K, jb->r.v, (int)N, 0.0f, jb->Cf, (int)N);
+		for (size_t i = 0; i < M; i++) {
+			double sl = lscale(jb, i, 0);
+			float *ci = jb->Cf + i * N;
+			for (size_t j = 0; j < N; j++)
+				ci[j] = (float)((double)ci[j] * (sl * rs[j]));
+		}
+		free(rs);
+		return MQ_OK;
+	}
+	/* One segment: the gemm's output is descaled in place (into C itself
+	 * for a double C), no accumulator: fewer pages to fault in. */
+	double *S = single && jb->Cd ? jb->Cd : malloc(M * N * sizeof *S);
+	double *acc = single ? S : jb->Cf ? malloc(M * N * sizeof *acc) : jb->Cd;
 	float *Sf = level == 2 ? malloc(M * N * sizeof *Sf) : NULL;
 	double *ad = level == 1 ? malloc((M * K + K * N) * sizeof *ad) : NULL;
-	if (!S || !acc || (level == 2 && !Sf) || (level == 1 && !ad)) {
-		free(S);
-		if (acc != jb->Cd)
+	double *rs = malloc(N * sizeof *rs);
+	if (!S || !acc || (level == 2 && !Sf) || (level == 1 && !ad) || !rs) {
+		if (S && S != jb->Cd)
+			free(S);
+		if (acc && acc != S && acc != jb->Cd)
 			free(acc);
 		free(Sf);
 		free(ad);
+		free(rs);
 		return MQ_ENOMEM;
 	}
 	double *bd = ad ? ad + M * K : NULL;
@@ -662,13 +702,17 @@ static mq_status run_blas(const job *jb, int level)
 			            (int)N);
 		}
 		/* The outer-product descale, as in row_exact. */
+		for (size_t j = 0; j < N; j++)
+			rs[j] = rscale(jb, s, j);
 		for (size_t i = 0; i < M; i++) {
 			double sl = lscale(jb, i, s);
 			double *Si = S + i * N, *ci = acc + i * N;
-			for (size_t j = 0; j < N; j++) {
-				double d = Si[j] * (sl * (double)rscale(jb, s, j));
-				ci[j] = s == 0 ? d : ci[j] + d;
-			}
+			if (s == 0)
+				for (size_t j = 0; j < N; j++)
+					ci[j] = Si[j] * (sl * rs[j]);
+			else
+				for (size_t j = 0; j < N; j++)
+					ci[j] += Si[j] * (sl * rs[j]);
 		}
 	}
 	if (jb->Cf)
@@ -676,11 +720,13 @@ static mq_status run_blas(const job *jb, int level)
 			jb->Cf[i] = (float)acc[i];
 	else if (acc != jb->Cd)
 		memcpy(jb->Cd, acc, M * N * sizeof *acc);
-	if (acc != jb->Cd)
+	if (acc != jb->Cd && acc != S)
 		free(acc);
-	free(S);
+	if (S != jb->Cd)
+		free(S);
 	free(Sf);
 	free(ad);
+	free(rs);
 	return MQ_OK;
 }
 
@@ -742,8 +788,8 @@ static mq_status qmatmul(const mq_qmatmul_cfg *cfg, size_t M, size_t K, size_t N
 	    (!exact_ok(&cfg->lhs.q.fmt) || !exact_ok(&cfg->rhs.q.fmt) ||
 	     K > ((size_t)1 << 30)))
 		return MQ_EOPTION;
-	if (!all_finite(L, M * K) || !all_finite(R, K * N))
-		return MQ_ENONFINITE;
+	/* NaN and Inf: mq_quantize_tensor refuses them (MQ_ENONFINITE) while
+	 * taking the absmax, so no pass over L and R of its own here. */
 
 	job jb;
 	memset(&jb, 0, sizeof jb);

@@ -330,6 +330,40 @@ static void run_scalar(const mq_qspec *q, const float *x, size_t n, float sc,
 	}
 }
 
+/* Segments shorter than this (a scale every few elements: an RHS's
+ * per-column scales along its rows) would cost a kernel call each.  They
+ * are divided by their scales a chunk at a time instead, and the chunk run
+ * at scale 1: x / s is the v the kernel would have formed (v / 1 == v), and
+ * the value it returns at scale 1, times s, is the y it would have
+ * returned (fakequant(v) * 1 * s).  The chunk lives on the stack. */
+#define SHORT_SEG 64
+
+static void run_short(const mq_qprep *pp, const float *x, size_t n, const float *scales,
+                      size_t sdiv, uint64_t index0, float *y, void *codes, mq_qstats *st)
+{
+	float v[CHUNK];
+	int wide = pp->q->fmt.bits > 8;
+	for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
+		size_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
+		if (sdiv == 1) /* (no division of indices: the loop vectorizes) */
+			for (size_t j = 0; j < len; j++)
+				v[j] = x[i0 + j] / scales[i0 + j];
+		else
+			for (size_t j = 0; j < len; j++)
+				v[j] = x[i0 + j] / scales[(i0 + j) / sdiv];
+		uint8_t *c8 = codes && !wide ? (uint8_t *)codes + i0 : NULL;
+		uint16_t *c16 = codes && wide ? (uint16_t *)codes + i0 : NULL;
+		pp->kern(&pp->kp, v, len, 1.0f, pp->q->seed, index0 + i0, y ? y + i0 : NULL, c8, c16,
+		         st);
+		if (y && sdiv == 1)
+			for (size_t j = 0; j < len; j++)
+				y[i0 + j] *= scales[i0 + j];
+		else if (y)
+			for (size_t j = 0; j < len; j++)
+				y[i0 + j] *= scales[(i0 + j) / sdiv];
+	}
+}
+
 mq_status mq_qprep_init(mq_qprep *pp, const mq_qspec *q)
 {
 	mq_status s = mq_qspec_check(q);
@@ -352,6 +386,10 @@ void mq_qprep_run(const mq_qprep *pp, const float *x, size_t n, const float *sca
 	const mq_qspec *q = pp->q;
 	mq_qstats st = {0};
 	int wide = q->fmt.bits > 8;
+	if (pp->kern && sdiv < SHORT_SEG && n > sdiv) {
+		run_short(pp, x, n, scales, sdiv, index0, y, codes, stats ? &st : NULL);
+		goto done;
+	}
 	/* One call per scale segment, so the inner loop sees one scale. */
 	for (size_t i0 = 0; i0 < n;) {
 		size_t seg_end = sdiv >= n ? n : (i0 / sdiv + 1) * sdiv;
@@ -370,6 +408,7 @@ void mq_qprep_run(const mq_qprep *pp, const float *x, size_t n, const float *sca
 			run_scalar(q, xs, len, sc, index0 + i0, ys, c8, c16, &st);
 		i0 += len;
 	}
+done:
 	if (stats) {
 		stats->n += n, stats->clipped += st.clipped;
 		stats->underflowed += st.underflowed, stats->nan += st.nan;
@@ -415,10 +454,20 @@ mq_status mq_decode(const mq_format *f, const void *codes, size_t n, float scale
 {
 	if (!scale_ok(scale))
 		return MQ_EOPTION;
-	int wide = f->bits > 8;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t c = wide ? ((const uint16_t *)codes)[i] : ((const uint8_t *)codes)[i];
-		y[i] = mq_decode1(f, c) * scale;
+	if (f->bits <= 8) {
+		/* every code's value once, then a table lookup an element (the
+		 * same float products: tab[c] * scale) */
+		float tab[256];
+		uint32_t mask = (1u << f->bits) - 1u;
+		for (uint32_t c = 0; c < 256; c++)
+			tab[c] = mq_decode1(f, c & mask);
+		const uint8_t *c8 = codes;
+		for (size_t i = 0; i < n; i++)
+			y[i] = tab[c8[i]] * scale;
+		return MQ_OK;
 	}
+	const uint16_t *c16 = codes;
+	for (size_t i = 0; i < n; i++)
+		y[i] = mq_decode1(f, c16[i]) * scale;
 	return MQ_OK;
 }

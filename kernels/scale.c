@@ -257,6 +257,18 @@ static uint32_t rows_amax(const grid *gr, const float *x, size_t r0, size_t r1, 
 	for (size_t r = r0; r < r1; r++) {
 		size_t gb = row_group(gr, r) - g0;
 		const float *row = x + r * n3;
+		if (d3 == 1 && s3 == 1) { /* a group per column (an RHS's channels): one pass */
+			float *g = sc + gb;
+			uint32_t m = 0;
+			for (size_t j = 0; j < n3; j++) {
+				uint32_t b = bits_of_float(row[j]) & 0x7fffffffu, c = bits_of_float(g[j]);
+				c = b > c ? b : c;
+				g[j] = float_of_bits(c);
+				m = c > m ? c : m;
+			}
+			worst = m > worst ? m : worst;
+			continue;
+		}
 		for (size_t j0 = 0; j0 < n3; j0 += d3) {
 			size_t end = j0 + d3 < n3 ? j0 + d3 : n3;
 			float *g = &sc[gb + (j0 / d3) * s3];

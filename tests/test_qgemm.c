@@ -231,6 +231,15 @@ static void test_paths(void)
 			size_t at = 0;
 			CHECK(same_bits(a, b, M * N, &at), "%s %s %zux%zux%zu: fast %.17g ref %.17g",
 			      cs[t].f, cs[t].g, M, K, N, a[at], b[at]);
+			/* float C too: the BLAS path descales into it directly */
+			float *fa = malloc(M * N * sizeof *fa), *fb = malloc(M * N * sizeof *fb);
+			c.flags = 0;
+			CHECK(mq_qmatmul(&c, M, K, N, L, R, fa, 1, NULL, NULL) == MQ_OK, "fast f32");
+			c.flags = MQ_QMM_REFERENCE;
+			CHECK(mq_qmatmul(&c, M, K, N, L, R, fb, 1, NULL, NULL) == MQ_OK, "ref f32");
+			CHECK(memcmp(fa, fb, M * N * sizeof *fa) == 0, "%s %s %zux%zux%zu: float C differs",
+			      cs[t].f, cs[t].g, M, K, N);
+			free(fa), free(fb);
 			if (M * K <= 64 * 64) {
 				double *w = malloc(M * N * sizeof *w);
 				brute(&c, M, K, N, L, R, w);
