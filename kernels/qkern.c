@@ -202,8 +202,12 @@ typedef struct {
 
 /* Which range formulas a loop evaluates (SR only; the others take both):
  * R_BOTH selects per element; R_NORMAL and R_SUB serve a run of elements
- * known to lie all in one range (see classify()). */
-enum { R_BOTH, R_NORMAL, R_SUB };
+ * known to lie all in one range (see classify()).  R_SUBI serves any run
+ * of an INT format, whose normal range holds only overflows: the
+ * subnormal formula on u clamped to 2^emin = 2^(n-1) gives a code past
+ * maxcode for those too, so only NaN needs its own select; 2^(m - emin) =
+ * 1, and a code is a two's complement. */
+enum { R_BOTH, R_NORMAL, R_SUB, R_SUBI };
 
 static inline __attribute__((always_inline)) void
 element(const mq_qkern_params P, float v, uint32_t r, const int mode, const int range,
@@ -212,7 +216,8 @@ element(const mq_qkern_params P, float v, uint32_t r, const int mode, const int 
 	const mq_qkern_params *p = &P;
 	uint32_t b = bits_of(v);
 	uint32_t u = b & 0x7fffffffu, s = b ^ u;
-	uint32_t sub = range == R_BOTH ? u < p->t0 : range == R_SUB;
+	const int rsub = range == R_SUB || range == R_SUBI;
+	uint32_t sub = range == R_BOTH ? u < p->t0 : rsub;
 	uint32_t mag;
 	if (mode == MQ_RTNE) {
 		/* nbias = rbias - (off << sh0): the shift then gives the code */
@@ -222,9 +227,11 @@ element(const mq_qkern_params P, float v, uint32_t r, const int mode, const int 
 	} else {
 		/* u clamped into the subnormal range first: the conversion to int
 		 * must stay in range in every lane, used or not */
-		uint32_t us = range == R_SUB ? (u < p->t0 ? u : p->t0) : sub ? u : 0u;
+		uint32_t us = rsub ? (u < p->t0 ? u : p->t0) : sub ? u : 0u;
 		/* (R_SUB runs only where ysc2 is 1) */
-		float yv = range == R_SUB ? float_of(us) * p->ysc1 : float_of(us) * p->ysc1 * p->ysc2;
+		float yv = range == R_SUBI ? float_of(us)
+		         : range == R_SUB  ? float_of(us) * p->ysc1
+		                           : float_of(us) * p->ysc1 * p->ysc2;
 		uint32_t kept = (uint32_t)(int32_t)yv;
 		/* kf = kept as a float.  The mask changes nothing (kept < 2^15) but
 		 * stops GCC 12 from folding float(int(yv)) into truncf(yv), after
@@ -247,7 +254,7 @@ element(const mq_qkern_params P, float v, uint32_t r, const int mode, const int 
 			uint32_t as = (uint32_t)((yv - kf) * 4294967296.0f); /* < 2^32 - 2^8 */
 			uint32_t mags = kept + (as + rk < as);
 			uint32_t magn = (u + p->nbias + (rk >> (32u - p->sh0))) >> p->sh0;
-			mag = range == R_NORMAL ? magn : range == R_SUB ? mags : sub ? mags : magn;
+			mag = range == R_NORMAL ? magn : rsub ? mags : sub ? mags : magn;
 		}
 	}
 	mag = u < p->minsub_bits ? 0u : mag;
@@ -282,6 +289,10 @@ element(const mq_qkern_params P, float v, uint32_t r, const int mode, const int 
 	/* code: floats set the sign bit, INT negates in two's complement; NaN
 	 * takes the NaN code, or 0 in formats without one */
 	uint32_t neg = 0u - (b >> 31);
+	if (range == R_SUBI) { /* INT: NaN's code is 0 */
+		*code = is_nan ? 0u : ((mag ^ neg) - neg) & p->cmask;
+		return;
+	}
 	uint32_t cm = is_nan ? p->nan_code : mag;
 	uint32_t mask = is_nan ? p->nan_cmask : p->cmask;
 	*code = ((cm ^ (neg & p->sxmask)) - (neg & p->snmask)) & mask;
@@ -382,7 +393,9 @@ static void run(const mq_qkern_params *p, const float *x, size_t n, float scale,
 	for (size_t i0 = 0; i0 < n; i0 += CLS) {
 		size_t len = n - i0 < CLS ? n - i0 : CLS;
 		int range = R_BOTH;
-		if (tx) {
+		if (p->snmask) /* INT: the subnormal formula serves all (see R_SUBI) */
+			range = R_SUBI;
+		else if (tx) {
 			uint32_t nsub = classify(x + i0, len, tx);
 			range = nsub == 0 ? R_NORMAL : nsub == len && p->ysc2 == 1.0f ? R_SUB : R_BOTH;
 		}
@@ -395,6 +408,8 @@ static void run(const mq_qkern_params *p, const float *x, size_t n, float scale,
 			outputs(p, xs, len, scale, rs, ys, c8s, c16s, cnt, MQ_SR, R_NORMAL);
 		else if (range == R_SUB)
 			outputs(p, xs, len, scale, rs, ys, c8s, c16s, cnt, MQ_SR, R_SUB);
+		else if (range == R_SUBI)
+			outputs(p, xs, len, scale, rs, ys, c8s, c16s, cnt, MQ_SR, R_SUBI);
 		else
 			outputs(p, xs, len, scale, rs, ys, c8s, c16s, cnt, MQ_SR, R_BOTH);
 	}
