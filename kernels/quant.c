@@ -336,7 +336,7 @@ static void run_scalar(const mq_qspec *q, const float *x, size_t n, float sc,
  * at scale 1: x / s is the v the kernel would have formed (v / 1 == v), and
  * the value it returns at scale 1, times s, is the y it would have
  * returned (fakequant(v) * 1 * s).  The chunk lives on the stack. */
-#define SHORT_SEG 64
+#define SHORT_SEG 256
 
 static void run_short(const mq_qprep *pp, const float *x, size_t n, const float *scales,
                       size_t sdiv, uint64_t index0, float *y, void *codes, mq_qstats *st)
@@ -345,12 +345,19 @@ static void run_short(const mq_qprep *pp, const float *x, size_t n, const float 
 	int wide = pp->q->fmt.bits > 8;
 	for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
 		size_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
-		if (sdiv == 1) /* (no division of indices: the loop vectorizes) */
+		/* (no division of indices in the inner loops: they vectorize) */
+		if (sdiv == 1)
 			for (size_t j = 0; j < len; j++)
 				v[j] = x[i0 + j] / scales[i0 + j];
 		else
-			for (size_t j = 0; j < len; j++)
-				v[j] = x[i0 + j] / scales[(i0 + j) / sdiv];
+			for (size_t j = 0; j < len;) {
+				size_t seg = (i0 + j) / sdiv, end = (seg + 1) * sdiv - i0;
+				float s = scales[seg];
+				if (end > len)
+					end = len;
+				for (; j < end; j++)
+					v[j] = x[i0 + j] / s;
+			}
 		uint8_t *c8 = codes && !wide ? (uint8_t *)codes + i0 : NULL;
 		uint16_t *c16 = codes && wide ? (uint16_t *)codes + i0 : NULL;
 		pp->kern(&pp->kp, v, len, 1.0f, pp->q->seed, index0 + i0, y ? y + i0 : NULL, c8, c16,
@@ -359,8 +366,14 @@ static void run_short(const mq_qprep *pp, const float *x, size_t n, const float 
 			for (size_t j = 0; j < len; j++)
 				y[i0 + j] *= scales[i0 + j];
 		else if (y)
-			for (size_t j = 0; j < len; j++)
-				y[i0 + j] *= scales[(i0 + j) / sdiv];
+			for (size_t j = 0; j < len;) {
+				size_t seg = (i0 + j) / sdiv, end = (seg + 1) * sdiv - i0;
+				float s = scales[seg];
+				if (end > len)
+					end = len;
+				for (; j < end; j++)
+					y[i0 + j] *= s;
+			}
 	}
 }
 
