@@ -22,6 +22,8 @@
 --                        unigram baseline's accuracy, clipped and
 --                        underflowed shares of the quantized category
 --   table1_summary.csv   mean and standard deviation over seeds
+--   table1_paired.csv    the same of the difference from the baseline run
+--                        of the same seed
 --   table1_summary.md    the same in the paper's Table I layout
 --   table1.png/.svg      the heatmap (plots/table1.gp)
 --
@@ -134,16 +136,29 @@ local function mean_sd(xs)
   return m, #xs > 1 and math.sqrt(s / (#xs - 1)) or 0
 end
 
-local cells, order = {}, {}
-for _, r in ipairs(read_csv(runs:path())) do
+local cells, order, base_of = {}, {}, {}
+local rows = read_csv(runs:path())
+for _, r in ipairs(rows) do
+  if r.category == "baseline" and r.format == P.base then
+    base_of[r.seed] = {auc = tonumber(r.auc), final_acc = tonumber(r.final_acc)}
+  end
+end
+for _, r in ipairs(rows) do
   local k = table.concat({r.category, r.format, r.granularity, r.rounding}, "/")
   if not cells[k] then
     cells[k] = {category = r.category, format = r.format, granularity = r.granularity,
-                rounding = r.rounding, auc = {}, final_acc = {}}
+                rounding = r.rounding, auc = {}, final_acc = {}, dauc = {}, dacc = {}}
     order[#order + 1] = k
   end
-  table.insert(cells[k].auc, tonumber(r.auc))
-  table.insert(cells[k].final_acc, tonumber(r.final_acc))
+  local c = cells[k]
+  table.insert(c.auc, tonumber(r.auc))
+  table.insert(c.final_acc, tonumber(r.final_acc))
+  -- paired with the baseline of the same seed (same weights and batches)
+  local b = base_of[r.seed]
+  if b then
+    table.insert(c.dauc, tonumber(r.auc) - b.auc)
+    table.insert(c.dacc, tonumber(r.final_acc) - b.final_acc)
+  end
 end
 local summary = metriq.results("table1_summary")
 for _, k in ipairs(order) do
@@ -153,6 +168,20 @@ for _, k in ipairs(order) do
   summary:write{category = c.category, format = c.format, granularity = c.granularity,
                 rounding = c.rounding, seeds = #c.auc, auc_mean = c.auc_mean, auc_sd = c.auc_sd,
                 final_acc_mean = c.acc_mean, final_acc_sd = c.acc_sd}
+end
+-- the same as differences from the baseline run of the same seed: the
+-- seed's own luck (initial weights, batches) cancels
+local paired = metriq.results("table1_paired")
+for _, k in ipairs(order) do
+  local c = cells[k]
+  if #c.dauc > 0 then
+    c.dauc_mean, c.dauc_sd = mean_sd(c.dauc)
+    c.dacc_mean, c.dacc_sd = mean_sd(c.dacc)
+    paired:write{category = c.category, format = c.format, granularity = c.granularity,
+                 rounding = c.rounding, seeds = #c.dauc, auc_diff_mean = c.dauc_mean,
+                 auc_diff_sd = c.dauc_sd, final_acc_diff_mean = c.dacc_mean,
+                 final_acc_diff_sd = c.dacc_sd}
+  end
 end
 
 -- Table I's layout: a row per granularity, a column per (category, rounding,
@@ -176,16 +205,27 @@ for _, g in ipairs(groups) do
 end
 md[#md + 1] = table.concat(head)
 md[#md + 1] = table.concat(sep)
-for _, gr in ipairs(P.granularities) do
-  local line = {"| **" .. gr .. "** |"}
-  for _, g in ipairs(groups) do
-    for _, f in ipairs(P.formats) do
-      local c = cells[table.concat({g[1], f, gr, g[2]}, "/")]
-      line[#line + 1] = c and string.format(" %.3f ± %.3f |", c.auc_mean, c.auc_sd) or " x |"
+local function rows_of(fmt_cell)
+  for _, gr in ipairs(P.granularities) do
+    local line = {"| **" .. gr .. "** |"}
+    for _, g in ipairs(groups) do
+      for _, f in ipairs(P.formats) do
+        local c = cells[table.concat({g[1], f, gr, g[2]}, "/")]
+        line[#line + 1] = " " .. (c and fmt_cell(c) or "x") .. " |"
+      end
     end
+    md[#md + 1] = table.concat(line)
   end
-  md[#md + 1] = table.concat(line)
 end
+rows_of(function(c) return string.format("%.3f ± %.3f", c.auc_mean, c.auc_sd) end)
+md[#md + 1] = ""
+md[#md + 1] = "AUC minus the baseline's AUC of the same seed, mean ± sd over seeds:"
+md[#md + 1] = ""
+md[#md + 1] = table.concat(head)
+md[#md + 1] = table.concat(sep)
+rows_of(function(c)
+  return c.dauc_mean and string.format("%+.3f ± %.3f", c.dauc_mean, c.dauc_sd) or nil
+end)
 local out = assert(io.open(metriq.outdir .. "/table1_summary.md", "w"))
 out:write(table.concat(md, "\n"), "\n")
 out:close()
