@@ -63,7 +63,9 @@ static inline float float_of(uint32_t u)
  * high words) carry into the upper halves of c0 and c2, which no multiply
  * reads and the output drops.  Intrinsics here because GCC 12 vectorizes
  * the plain C (kept below for the portable build) with 64-bit multiplies
- * and repacking, 2.5x slower on the machine of BENCHMARKS.md. */
+ * and repacking: on the machine of BENCHMARKS.md, CPU time per word, plain
+ * C 0.91 ns (AVX-512) and 1.66 ns (AVX2), and 0.50 / 1.82 ns rewritten in
+ * 64-bit lanes, against 0.42 and 0.60 ns for these. */
 
 #define PHILOX_M0 0xD2511F53u
 #define PHILOX_M1 0xCD9E8D57u
