@@ -19,8 +19,8 @@ endforeach()
 # The full sweep: 2^32 inputs x 5 formats x 2 roundings on two threads, on
 # the kernel path the library picks (the widest: avx512 where the CPU has
 # it) and, forced, on the other two (qkern.h); a path the CPU lacks exits
-# 77, reported as skipped.  About 2, 3 and 6 minutes (avx512, avx2,
-# generic) in Release on the 2-core CI machine.
+# 77, reported as skipped.  In Release on the 2-core CI machine, shared
+# with other jobs: 2-3 minutes for avx512 and avx2 each, 3-7 for generic.
 add_test(NAME exhaustive COMMAND test_exhaustive --stride ${METRIQ_EXHAUSTIVE_STRIDE})
 add_test(NAME exhaustive_avx2 COMMAND test_exhaustive --stride ${METRIQ_EXHAUSTIVE_STRIDE} --isa avx2)
 add_test(NAME exhaustive_generic COMMAND test_exhaustive --stride ${METRIQ_EXHAUSTIVE_STRIDE} --isa generic)
