@@ -167,3 +167,8 @@ if(METRIQ_MPI)
   # up to 3 ranks each: not beside one another on a small machine
   set_tests_properties(lua_mpi lua_mpi_kill lua_mpi_fail PROPERTIES RESOURCE_LOCK mpi)
 endif()
+
+# metriq.cast: values, an unknown format, a bad scale
+mq_run_test(lua_cast cast.lua)
+mq_run_test(lua_cast_bad_format cast.lua RC 1 ARGS --set case=format ERR "unknown format 'e9m9'")
+mq_run_test(lua_cast_bad_scale cast.lua RC 1 ARGS --set case=scale ERR "scale must be a finite number > 0")
