@@ -12,6 +12,8 @@
 //   BM_dgemm/n                        cblas_dgemm, the same (what exact FP8 sums need)
 //   BM_qgemm/<fmt>/<gran>/n           mq_qmatmul, both operands <fmt> RTNE at <gran>,
 //                                     exact accumulation, one thread of metriq's own
+//   BM_qgemm_fp32/<fmt>/<gran>/n      the same with fp32 accumulation (float32 sums in
+//                                     k order: qmmk.h's kernel)
 //   BM_backward_error/n               mq_backward_error (Eq. 3) of an n^3 product
 // items_per_second counts elements (quantize, copy, absmax) or outputs
 // (backward error); the GEMMs report FLOPS = 2 n^3 per second.  Inputs are
@@ -164,7 +166,7 @@ void BM_dgemm(benchmark::State &st)
 	flops(st, n);
 }
 
-void qgemm(benchmark::State &st, const char *fmt, const char *gran)
+void qgemm(benchmark::State &st, const char *fmt, const char *gran, mq_accum acc)
 {
 	size_t n = (size_t)st.range(0);
 	const auto &x = inputs(2 * n * n);
@@ -175,7 +177,7 @@ void qgemm(benchmark::State &st, const char *fmt, const char *gran)
 		st.SkipWithError("bad operand");
 		return;
 	}
-	cfg.accum = MQ_ACCUM_EXACT;
+	cfg.accum = acc;
 	std::vector<float> c(n * n);
 	for (auto _ : st) {
 		if (mq_qmatmul(&cfg, n, n, n, x.data(), x.data() + n * n, c.data(), 1, nullptr,
@@ -249,7 +251,12 @@ int register_all()
 		for (const char *g : {"tensor", "channel", "block:32"})
 			for (int64_t n : {512, 1024})
 				reg(std::string("BM_qgemm/") + f + "/" + g,
-				    [f, g](benchmark::State &s) { qgemm(s, f, g); }, n);
+				    [f, g](benchmark::State &s) { qgemm(s, f, g, MQ_ACCUM_EXACT); }, n);
+	for (const char *f : {"int8", "e4m3", "e5m2"})
+		for (const char *g : {"tensor", "channel", "block:32"})
+			for (int64_t n : {512, 1024})
+				reg(std::string("BM_qgemm_fp32/") + f + "/" + g,
+				    [f, g](benchmark::State &s) { qgemm(s, f, g, MQ_ACCUM_FP32); }, n);
 	reg("BM_backward_error", BM_backward_error, 512);
 	return 0;
 }

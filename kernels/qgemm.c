@@ -19,7 +19,9 @@
  * mq_accum_dot (accum.h) and descale it in float32 as FP32 does.
  */
 #include "qgemm.h"
+#include "qmmk.h"
 
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -183,6 +185,20 @@ static int exact_ok(const mq_format *f)
 	return (double)f->max / (double)f->min_subnormal < 4294967296.0;
 }
 
+/* 1 if the product of any two decoded values of formats a and b is a
+ * float32 value: significands of at most 24 bits together, no product
+ * below float32's smallest subnormal (all are multiples of the two
+ * smallest subnormals' product) and none above its max.  INT-n is a float
+ * of n - 1 significand bits here (format.h). */
+static int fp32_kernel_ok(const mq_format *a, const mq_format *b)
+{
+	if (a->kind == MQ_KIND_E8M0 || b->kind == MQ_KIND_E8M0)
+		return 0;
+	return a->mbits + 1 + b->mbits + 1 <= 24 &&
+	       (double)a->min_subnormal * (double)b->min_subnormal >= 0x1p-149 &&
+	       (double)a->max * (double)b->max <= (double)FLT_MAX;
+}
+
 /* One quantized operand: decoded values and scales, and where the scale
  * of element (row or column i, segment s) lives:
  *   scale = sc[i * istride + blk[s] * bstride]. */
@@ -206,6 +222,7 @@ typedef struct {
 	size_t *seg;        /* seg[0] = 0 < ... < seg[nseg] = K */
 	size_t *lblk, *rblk;/* block index of each segment for L and R */
 	int wide;           /* EXACT: images split in 16-bit halves */
+	mq_qmmk_fn kern;    /* FP32: the k-order kernel where products are exact */
 	float *Cf;          /* output, one of the two */
 	double *Cd;
 } job;
@@ -481,6 +498,52 @@ static void row_model(const job *jb, size_t i, scratch *w)
 	}
 }
 
+/* FP32 through the k-order kernel (qmmk.h), rows r0..r1 at once: per
+ * segment the sums S, then row_fp32's float descale and float sum over
+ * segments.  The same numbers as row_fp32 because the kernel's sums are
+ * row_fp32's sums (products exact: fp32_kernel_ok). */
+static mq_status rows_fp32_kern(const job *jb, size_t r0, size_t r1)
+{
+	size_t K = jb->K, N = jb->N, m = r1 - r0;
+	int direct = jb->nseg == 1 && jb->Cf; /* sums straight into C */
+	float *S = direct ? jb->Cf + r0 * N : malloc(m * N * sizeof *S);
+	float *acc = jb->nseg > 1 ? malloc(m * N * sizeof *acc) : S;
+	float *rs = malloc(N * sizeof *rs);
+	mq_status st = S && acc && rs ? MQ_OK : MQ_ENOMEM;
+	for (size_t s = 0; s < jb->nseg && st == MQ_OK; s++) {
+		size_t k0 = jb->seg[s], kk = jb->seg[s + 1] - k0;
+		if (jb->kern(m, N, kk, jb->l.v + r0 * K + k0, K, jb->r.v + k0 * N, N, S, N)) {
+			st = MQ_ENOMEM;
+			break;
+		}
+		for (size_t j = 0; j < N; j++)
+			rs[j] = rscale(jb, s, j);
+		for (size_t i = 0; i < m; i++) {
+			float sl = lscale(jb, r0 + i, s);
+			float *Si = S + i * N, *ai = acc + i * N;
+			if (s == 0)
+				for (size_t j = 0; j < N; j++)
+					ai[j] = Si[j] * (sl * rs[j]);
+			else
+				for (size_t j = 0; j < N; j++)
+					ai[j] += Si[j] * (sl * rs[j]);
+		}
+	}
+	if (st == MQ_OK && !direct)
+		for (size_t i = 0; i < m * N; i++) {
+			if (jb->Cf)
+				jb->Cf[r0 * N + i] = acc[i];
+			else
+				jb->Cd[r0 * N + i] = acc[i];
+		}
+	if (!direct)
+		free(S);
+	if (acc != S)
+		free(acc);
+	free(rs);
+	return st;
+}
+
 static void row_out(const job *jb, size_t i, const double *row)
 {
 	size_t N = jb->N;
@@ -502,6 +565,10 @@ static void *run_rows(void *arg)
 {
 	task *t = arg;
 	const job *jb = t->jb;
+	if (jb->kern) {
+		t->st = rows_fp32_kern(jb, t->r0, t->r1);
+		return NULL;
+	}
 	size_t N = jb->N;
 	scratch w = {{NULL}, NULL, NULL};
 	int nacc = jb->acc == MQ_ACCUM_EXACT ? (jb->wide ? 4 : 1) : 0;
@@ -827,6 +894,9 @@ static mq_status qmatmul(const mq_qmatmul_cfg *cfg, size_t M, size_t K, size_t N
 				s = run_threads(&jb, nthreads);
 		}
 	} else if (s == MQ_OK) {
+		if (jb.acc == MQ_ACCUM_FP32 && !(cfg->flags & MQ_QMM_REFERENCE) &&
+		    fp32_kernel_ok(&cfg->lhs.q.fmt, &cfg->rhs.q.fmt))
+			jb.kern = mq_qmmk_select();
 		s = run_threads(&jb, nthreads);
 	}
 	operand_free(&jb.l);

@@ -46,7 +46,8 @@
  *       is float32 too: s = sL * sR, then C_ij = sum * s, and for block:B
  *       C_ij += blocksum * s in block order.  This models a simple fp32
  *       accumulator; BLAS sgemm does not sum in k order, so it is not used
- *       for this mode.
+ *       for this mode; qmmk.h's kernel is (blocked like a BLAS, but
+ *       every accumulator runs through k in order).
  *   MQ_ACCUM_MODEL "h100-fp8", "h100-fp8-fast" (the presets of accum.h)
  *       an FP8 tensor core's accumulator: each (segment's) dot product is
  *       mq_accum_dot under cfg->model, whose emin_a and emin_b are set
@@ -79,10 +80,14 @@
  * and if K * max|a|/uL * max|b|/uR < 2^53 (2^24 for sgemm) no sum in any
  * order rounds.  Under block:B it is one gemm per block.  These paths give
  * bit for bit what the plain loops give (tests check it), for any BLAS
- * and any number of BLAS threads.  Otherwise, and for MQ_ACCUM_FP32,
- * plain loops run: integer images in int64 for EXACT (split in 16-bit
- * halves when a sum could leave int64: e5m2, wide INT-n), float32 in k
- * order for FP32.  MODEL evaluates the model product by product (about
+ * and any number of BLAS threads.  Otherwise plain loops run: integer
+ * images in int64 (split in 16-bit halves when a sum could leave int64:
+ * e5m2, wide INT-n).  MQ_ACCUM_FP32 runs the register-tiled kernel of
+ * qmmk.h (one per instruction set, chosen with the quantize kernel's,
+ * METRIQ_ISA applies) whenever every product of the two formats' values
+ * is a float32 value (every format of <= 8 bits, bf16 x 8-bit, not fp16 x
+ * fp16): its sums are the plain loop's, bit for bit (tests check every
+ * path), at about 1.1x the time of an sgemm; else the plain loop.  MODEL evaluates the model product by product (about
  * 7 ns each on one core of the 2-core CI machine, 8x FP32's plain loop:
  * an emulation, not a fast path); R's decoded values are
  * stored column by column for it, so that each dot product reads both

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "qkern.h"
+#include "qmmk.h"
 
 static uint32_t fbits(float x)
 {
@@ -78,15 +79,16 @@ void mq_qkern_prepare(const mq_qspec *q, mq_qkern_params *p)
 static const struct {
 	const char *name;
 	mq_qkern_fn fn;
+	mq_qmmk_fn mm;       /* qmmk.h's kernel, built with the same flags */
 	const char *feature; /* for __builtin_cpu_supports; NULL: always */
 } paths[] = {
 #ifdef MQ_HAVE_AVX512
-	{"avx512", mq_qkern_avx512, "avx512bw"},
+	{"avx512", mq_qkern_avx512, mq_qmmk_avx512, "avx512bw"},
 #endif
 #ifdef MQ_HAVE_AVX2
-	{"avx2", mq_qkern_avx2, "avx2"},
+	{"avx2", mq_qkern_avx2, mq_qmmk_avx2, "avx2"},
 #endif
-	{"generic", mq_qkern_generic, NULL},
+	{"generic", mq_qkern_generic, mq_qmmk_generic, NULL},
 };
 #define NPATHS (sizeof paths / sizeof paths[0])
 
@@ -140,4 +142,10 @@ mq_qkern_fn mq_qkern_select(const char **name)
 	if (name)
 		*name = paths[chosen].name;
 	return paths[chosen].fn;
+}
+
+mq_qmmk_fn mq_qmmk_select(void)
+{
+	mq_qkern_select(NULL);
+	return paths[chosen].mm;
 }

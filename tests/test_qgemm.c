@@ -23,6 +23,7 @@
 
 #include "metriq.h"
 #include "qgemm.h"
+#include "qkern.h"
 
 __extension__ typedef __int128 i128;
 
@@ -362,6 +363,72 @@ static void test_threads(void)
 	free(L), free(R), free(c1), free(cn);
 }
 
+/* FP32 through the k-order kernel (qmmk.h) on every instruction-set path
+ * the CPU has, against the plain loops (MQ_QMM_REFERENCE), bit for bit:
+ * shapes that leave partial register tiles and span several K panels,
+ * operands mixing formats, NaN-free saturated data and IEEE overflow. */
+static void test_fp32_kernel(void)
+{
+	struct {
+		const char *lf, *rf, *g;
+		size_t M, K, N;
+		int spread, ieee;
+	} cs[] = {
+		{"e4m3", "e4m3", "channel", 1, 1, 1, 8, 0},
+		{"e4m3", "e4m3", "channel", 37, 300, 41, 30, 0},
+		{"e5m2", "e4m3", "tensor", 101, 257, 70, 60, 0},
+		{"int8", "int8", "block:64", 130, 200, 33, 8, 0},
+		{"e5m2", "e5m2", "block:100", 9, 513, 95, 60, 0},
+		{"e3m2", "e2m1", "fine", 17, 129, 16, 20, 0},
+		{"e5m2", "e5m2", "channel", 23, 140, 19, 60, 1},
+	};
+	static const char *isas[] = {"generic", "avx2", "avx512"};
+	for (size_t p = 0; p < 3; p++) {
+		if (mq_qkern_force(isas[p]) != MQ_OK)
+			continue; /* not on this CPU */
+		for (size_t t = 0; t < sizeof cs / sizeof cs[0]; t++) {
+			size_t M = cs[t].M, K = cs[t].K, N = cs[t].N;
+			float *L = malloc(M * K * sizeof *L), *R = malloc(K * N * sizeof *R);
+			float *a = malloc(M * N * sizeof *a), *b = malloc(M * N * sizeof *b);
+			double *ad = malloc(M * N * sizeof *ad), *bd = malloc(M * N * sizeof *bd);
+			fill(L, M * K, cs[t].spread);
+			fill(R, K * N, cs[t].spread);
+			mq_qmatmul_cfg c;
+			cfg_make(&c, cs[t].lf, cs[t].g, cs[t].rf, cs[t].g, "rtne", MQ_SCALE_FP32,
+			         MQ_ACCUM_FP32);
+			if (cs[t].ieee) {
+				/* a scale that overflows: pow2 mode rounds absmax's scale
+				 * down, so the largest values leave the format as inf */
+				c.lhs.q.ovf = c.rhs.q.ovf = MQ_OVF_IEEE;
+				c.lhs.mode = c.rhs.mode = MQ_SCALE_POW2;
+			}
+			for (int th = 1; th <= 2; th++) {
+				c.flags = 0;
+				CHECK(mq_qmatmul(&c, M, K, N, L, R, a, th, NULL, NULL) == MQ_OK, "kernel");
+				CHECK(mq_qmatmul_f64(&c, M, K, N, L, R, ad, th, NULL, NULL) == MQ_OK, "kernel d");
+				c.flags = MQ_QMM_REFERENCE;
+				CHECK(mq_qmatmul(&c, M, K, N, L, R, b, 1, NULL, NULL) == MQ_OK, "loops");
+				CHECK(mq_qmatmul_f64(&c, M, K, N, L, R, bd, 1, NULL, NULL) == MQ_OK, "loops d");
+				size_t at = M * N;
+				for (size_t i = 0; i < M * N && at == M * N; i++)
+					if (memcmp(&a[i], &b[i], sizeof *a) && !(isnan(a[i]) && isnan(b[i])))
+						at = i;
+				CHECK(at == M * N, "%s: %s x %s %s %zux%zux%zu, %d thread(s): C[%zu] = %.9g, "
+				      "loops %.9g", isas[p], cs[t].lf, cs[t].rf, cs[t].g, M, K, N, th,
+				      at, a[at < M * N ? at : 0], b[at < M * N ? at : 0]);
+				at = M * N;
+				for (size_t i = 0; i < M * N && at == M * N; i++)
+					if (memcmp(&ad[i], &bd[i], sizeof *ad) && !(isnan(ad[i]) && isnan(bd[i])))
+						at = i;
+				CHECK(at == M * N, "%s: %s %zux%zux%zu double C[%zu]", isas[p], cs[t].lf,
+				      M, K, N, at);
+			}
+			free(L), free(R), free(a), free(b), free(ad), free(bd);
+		}
+	}
+	mq_qkern_force(NULL);
+}
+
 static void test_ref(void)
 {
 	const size_t M = 6, K = 9, N = 4;
@@ -464,6 +531,7 @@ int main(void)
 	test_fp32_vs_exact();
 	test_block_by_hand();
 	test_threads();
+	test_fp32_kernel();
 	test_ref();
 	test_bad();
 	test_zeros();
