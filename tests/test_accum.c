@@ -9,17 +9,7 @@
 #include "accum.h"
 #include "format.h"
 #include "quant.h"
-
-static int failures;
-#define CHECK(c, ...)                                                                   \
-	do {                                                                                \
-		if (!(c)) {                                                                     \
-			failures++;                                                                 \
-			fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                             \
-			fprintf(stderr, __VA_ARGS__);                                               \
-			fputc('\n', stderr);                                                        \
-		}                                                                               \
-	} while (0)
+#include "check.h"
 
 static mq_accum_model mk(int block, int F, mq_acc_round ra, int acc, mq_acc_round rn,
                          int promote)

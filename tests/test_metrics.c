@@ -12,17 +12,7 @@
 #include "metrics.h"
 #include "qgemm.h"
 #include "sample.h"
-
-static int failures;
-#define CHECK(c, ...)                                                                   \
-	do {                                                                                \
-		if (!(c)) {                                                                     \
-			failures++;                                                                 \
-			fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                             \
-			fprintf(stderr, __VA_ARGS__);                                               \
-			fputc('\n', stderr);                                                        \
-		}                                                                               \
-	} while (0)
+#include "check.h"
 
 static int close_to(double a, double b, double rel)
 {

@@ -24,19 +24,9 @@
 #include "metriq.h"
 #include "qgemm.h"
 #include "qkern.h"
+#include "check.h"
 
 __extension__ typedef __int128 i128;
-
-static int failures;
-#define CHECK(c, ...)                                                                   \
-	do {                                                                                \
-		if (!(c)) {                                                                     \
-			failures++;                                                                 \
-			fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                             \
-			fprintf(stderr, __VA_ARGS__);                                               \
-			fputc('\n', stderr);                                                        \
-		}                                                                               \
-	} while (0)
 
 static uint64_t rs = 88172645463325252ULL;
 static double urand(void)

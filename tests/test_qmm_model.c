@@ -24,17 +24,7 @@
 
 #include "metriq.h"
 #include "qgemm.h"
-
-static int failures;
-#define CHECK(c, ...)                                                                   \
-	do {                                                                                \
-		if (!(c)) {                                                                     \
-			failures++;                                                                 \
-			fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                             \
-			fprintf(stderr, __VA_ARGS__);                                               \
-			fputc('\n', stderr);                                                        \
-		}                                                                               \
-	} while (0)
+#include "check.h"
 
 static uint64_t rs = 0x9E3779B97F4A7C15ULL;
 static double urand(void)

@@ -19,17 +19,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "sample.h"
-
-static int failures;
-#define CHECK(c, ...)                                                                   \
-	do {                                                                                \
-		if (!(c)) {                                                                     \
-			failures++;                                                                 \
-			fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                             \
-			fprintf(stderr, __VA_ARGS__);                                               \
-			fputc('\n', stderr);                                                        \
-		}                                                                               \
-	} while (0)
+#include "check.h"
 
 static int cmp_float(const void *a, const void *b)
 {

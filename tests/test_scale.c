@@ -6,17 +6,7 @@
 #include <string.h>
 
 #include "metriq.h"
-
-static int failures;
-#define CHECK(c, ...)                                                                   \
-	do {                                                                                \
-		if (!(c)) {                                                                     \
-			failures++;                                                                 \
-			fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                             \
-			fprintf(stderr, __VA_ARGS__);                                               \
-			fputc('\n', stderr);                                                        \
-		}                                                                               \
-	} while (0)
+#include "check.h"
 
 static float frand(unsigned *s)
 {
