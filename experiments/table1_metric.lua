@@ -8,8 +8,11 @@
 -- between each cell metric and the cell's trained AUC (mean over seeds), per
 -- category and over all cells, with a two-sided permutation p-value.
 --
--- Cell metrics (each tensor weighs the same, whatever its size, so that
--- the few large attention tensors do not decide alone):
+-- The unit is a row of tensors.csv: one operand of one product at one
+-- sampled step, as training quantizes it (a tensor that enters two products
+-- is quantized twice in training, and counts twice here).  Cell metrics
+-- (each row weighs the same, whatever its size, so that the few large
+-- attention tensors do not decide alone):
 --   sqnr_mean    mean over the category's tensors of the SQNR in dB
 --   sqnr_min     the worst tensor's SQNR in dB
 --   relerr_mean  mean over tensors of the mean relative error (Eq. 2)
@@ -155,21 +158,22 @@ local per_cell = metriq.results("table1_metric")
 local roles = {"example", "batch", "free", "contract"}
 
 -- The loaded tensors of one category at a time (the grids go category by
--- category), so memory holds one category's sample.
+-- category), by file: rows that name the same file (the sampler writes a
+-- tensor once when it enters several products in the same layout) load once.
 local cache = {category = nil, x = {}}
 local function tensor(category, j)
   if cache.category ~= category then cache = {category = category, x = {}} end
   local t = sampled[category][j]
-  if not cache.x[j] then
+  if not cache.x[t.path] then
     local x, shape = metriq.load(t.path)
     if #shape ~= 4 or shape[1] ~= t.shape[1] or shape[2] ~= t.shape[2] or
        shape[3] ~= t.shape[3] or shape[4] ~= t.shape[4] then
       error(string.format("%s is %s, tensors.csv says %s", t.path,
                           table.concat(shape, "x"), table.concat(t.shape, "x")), 0)
     end
-    cache.x[j] = x
+    cache.x[t.path] = x
   end
-  return cache.x[j]
+  return cache.x[t.path]
 end
 
 local metric = {}     -- key -> cell metrics
