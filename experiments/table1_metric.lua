@@ -38,10 +38,23 @@
 --                              perm_seed, permutations, auc_reliability
 --   table1_corr.png/.svg       AUC against mean SQNR (plots/table1_corr.gp)
 --
+-- With sample=true the script first runs the fp32 baseline itself, seed 1
+-- of Table I's run (seed derive(table1_seed, 1), as table1_training.lua
+-- derives it), sampling every matmul operand at sample_steps into
+-- DIR/tensors (metriq.train's sample option, train/tsample.h), and checks
+-- that this run's AUC is the table's seed-1 baseline AUC; table1_sample.csv
+-- records it.  Unless keep_tensors, the .npy files are deleted at the end
+-- (tens of MB a step; the run reproduces them) and tensors.csv is kept.
+--
 --   metriq run experiments/table1_metric.lua --out results/table1/correlation \
---       [--set tensors=DIR] [--set summary=CSV] [--set training=CSV]
+--       --set sample=true
+--   metriq run experiments/table1_metric.lua --set tensors=DIR   (a sampler's folder)
 local P = metriq.params{
   tensors = "results/paper/fig2/tensors",   -- the sampler's folder (tensors.csv)
+  sample = false,         -- sample the baseline run here instead (see above)
+  sample_steps = {0, 150, 300, 450, 599},
+  table1_seed = 1,        -- the run seed of results/table1 (its manifest)
+  keep_tensors = false,
   summary = "results/table1/table1_summary.csv",
   training = "results/table1/table1_training.csv",  -- per seed; "" to skip
   permutations = 100000,
@@ -55,6 +68,7 @@ if P.quick then
 end
 
 -- ---- input ----
+
 -- CSV without quoted fields (what the harness and the sampler write).
 local function read_csv(path, need)
   local f, err = io.open(path, "r")
@@ -91,6 +105,25 @@ local function posint(r, k, where)
   local v = math.tointeger(tonumber(r[k]))
   if not v or v < 1 then error(where .. ": '" .. k .. "' is not an integer >= 1", 0) end
   return v
+end
+
+local sample_rows
+if P.sample then
+  local r = metriq.train{seed = metriq.derive(P.table1_seed, 1),
+                         sample = {steps = P.sample_steps, dir = "tensors"}}
+  P.tensors = r.sample.dir
+  sample_rows = r.sample.rows
+  -- the same run as Table I's seed-1 baseline?  (the same AUC to the bit)
+  local table_auc = 0 / 0
+  if P.training ~= "" then
+    for _, t in ipairs(read_csv(P.training, {"category", "auc", "seed"})) do
+      if t.category == "baseline" and t.seed == "1" then table_auc = tonumber(t.auc) end
+    end
+  end
+  metriq.results("table1_sample"):write{
+    seed = 1, auc = r.auc, table1_auc = table_auc, same_run = r.auc == table_auc,
+    final_acc = r.final_acc, bytes = r.sample.bytes, operands = #r.sample.rows,
+    steps = table.concat(P.sample_steps, " ")}
 end
 
 -- The sampled tensors, by category, in the order of tensors.csv.
@@ -284,6 +317,11 @@ for _, scope in ipairs(scopes) do
                permutations = P.permutations,
                auc_reliability = reliability[scope] or 0 / 0}
   end
+end
+
+if P.sample and not P.keep_tensors then
+  -- the files this run wrote; tensors.csv stays as the record
+  for _, r in ipairs(sample_rows) do os.remove(P.tensors .. "/" .. r.file) end
 end
 
 if P.plot then metriq.plot("table1_corr") end
