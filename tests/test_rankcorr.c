@@ -5,18 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "rankcorr.h"
 
-static int failures;
-#define CHECK(c, ...)                                                                   \
-	do {                                                                                \
-		if (!(c)) {                                                                     \
-			failures++;                                                                 \
-			fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                             \
-			fprintf(stderr, __VA_ARGS__);                                               \
-			fputc('\n', stderr);                                                        \
-		}                                                                               \
-	} while (0)
 
 static void test_ranks(void)
 {
