@@ -34,8 +34,11 @@
 -- Output (in the run's folder):
 --   table1_metric_tensors.csv  one row per cell and sampled tensor
 --   table1_metric.csv          one row per cell: the metrics, auc_mean, auc_sd
---   table1_corr.csv            scope (lhs, rhs, grad, all), metric, n, rho, p,
---                              perm_seed, permutations, auc_reliability
+--   table1_corr.csv            scope (lhs, rhs, grad, all), metric, against
+--                              (auc_mean; or training's own counts,
+--                              train_under_share / train_clip_share, for
+--                              under_frac / clip_frac), n, rho, p, perm_seed,
+--                              permutations, auc_reliability
 --   table1_corr.png/.svg       AUC against mean SQNR (plots/table1_corr.gp)
 --
 -- With sample=true the script first runs the fp32 baseline itself, seed 1
@@ -57,6 +60,7 @@ local P = metriq.params{
   keep_tensors = false,
   summary = "results/table1/table1_summary.csv",
   training = "results/table1/table1_training.csv",  -- per seed; "" to skip
+  runs = "results/table1/table1_runs.csv",  -- training's own counts; "" to skip
   permutations = 100000,
   max_tensors = 0,        -- per category, the first N of tensors.csv (0: all)
   quick = false,          -- a smoke run: 4 tensors a category, 1000 permutations
@@ -185,6 +189,27 @@ for _, gk in ipairs(gorder) do
   end
 end
 
+-- What training itself counted over all its steps (table1_runs.csv: the
+-- clipped and underflowed shares of the quantized category's elements),
+-- mean over seeds: does the sample measure what training saw?
+local trained = {}
+if P.runs ~= "" then
+  local acc = {}
+  for _, r in ipairs(read_csv(P.runs, {"category", "format", "granularity", "rounding",
+                                       "clipped_share", "underflowed_share"})) do
+    local key = table.concat({r.category, r.format, r.granularity, r.rounding}, ",")
+    if auc[key] then
+      local a = acc[key] or {clip = 0, under = 0, n = 0}
+      a.clip, a.under, a.n = a.clip + tonumber(r.clipped_share),
+                             a.under + tonumber(r.underflowed_share), a.n + 1
+      acc[key] = a
+    end
+  end
+  for key, a in pairs(acc) do
+    trained[key] = {clip = a.clip / a.n, under = a.under / a.n}
+  end
+end
+
 -- ---- the metric of every cell ----
 local per_tensor = metriq.results("table1_metric_tensors")
 local per_cell = metriq.results("table1_metric")
@@ -248,7 +273,9 @@ for _, gk in ipairs(gorder) do
                    sqnr_mean = m.sqnr_mean, sqnr_min = m.sqnr_min,
                    relerr_mean = m.relerr_mean, under_frac = m.under_frac,
                    clip_frac = m.clip_frac, auc_mean = auc[key].mean, auc_sd = auc[key].sd,
-                   seeds = auc[key].seeds}
+                   seeds = auc[key].seeds,
+                   train_under_share = trained[key] and trained[key].under or 0 / 0,
+                   train_clip_share = trained[key] and trained[key].clip or 0 / 0}
   end
 end
 
@@ -297,14 +324,29 @@ end
 
 local corr = metriq.results("table1_corr")
 local names = {"sqnr_mean", "sqnr_min", "relerr_mean", "under_frac", "clip_frac"}
+local value = {
+  auc_mean = function(key) return auc[key].mean end,
+  train_under_share = function(key) return trained[key] and trained[key].under end,
+  train_clip_share = function(key) return trained[key] and trained[key].clip end,
+}
+-- each metric against the AUC; the sampled counts against training's own
+local pairs_ = {}
+for _, name in ipairs(names) do pairs_[#pairs_ + 1] = {name, "auc_mean"} end
+if P.runs ~= "" then
+  pairs_[#pairs_ + 1] = {"under_frac", "train_under_share"}
+  pairs_[#pairs_ + 1] = {"clip_frac", "train_clip_share"}
+end
 local tag = 0
 for _, scope in ipairs(scopes) do
-  for _, name in ipairs(names) do
+  for _, pr in ipairs(pairs_) do
+    local name, against = pr[1], pr[2]
     local x, y = {}, {}
     for _, key in ipairs(cells) do
-      if in_scope(scope, key) and metric[key] and metric[key][name] == metric[key][name] then
+      local v = value[against](key)
+      if in_scope(scope, key) and metric[key] and metric[key][name] == metric[key][name] and
+         v and v == v then
         x[#x + 1] = metric[key][name]
-        y[#y + 1] = auc[key].mean
+        y[#y + 1] = v
       end
     end
     tag = tag + 1
@@ -313,9 +355,9 @@ for _, scope in ipairs(scopes) do
     if #x >= 3 then
       rho, p = metriq.spearman(x, y, {permutations = P.permutations, seed = seed})
     end
-    corr:write{scope = scope, metric = name, n = #x, rho = rho, p = p, perm_seed = seed,
-               permutations = P.permutations,
-               auc_reliability = reliability[scope] or 0 / 0}
+    corr:write{scope = scope, metric = name, against = against, n = #x, rho = rho, p = p,
+               perm_seed = seed, permutations = P.permutations,
+               auc_reliability = against == "auc_mean" and reliability[scope] or 0 / 0}
   end
 end
 

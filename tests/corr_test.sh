@@ -21,20 +21,21 @@ FX=$OUT/fixture
 run() { # run OUTNAME [--set ...]
 	local o=$1; shift
 	"$M" run "$S" --out "$OUT/$o" --set tensors="$FX" --set summary="$SUM" --set training="$TR" \
+		--set runs="$SRC/results/table1/table1_runs.csv" \
 		--set quick=true --quiet "$@"
 }
 run quick && ok || bad "quick run"
 # 36 cells of Table I; quick: 4 tensors a category (the fixture has 4 lhs,
-# 4 rhs, 4 grad); 4 scopes x 5 metrics
+# 4 rhs, 4 grad); 4 scopes x (5 metrics against the AUC + 2 against training)
 [ "$(lines "$OUT/quick/table1_metric.csv")" = 37 ] && ok || bad "table1_metric.csv rows"
 [ "$(lines "$OUT/quick/table1_metric_tensors.csv")" = $((1 + 36 * 4)) ] && ok \
 	|| bad "table1_metric_tensors.csv rows"
-[ "$(lines "$OUT/quick/table1_corr.csv")" = 21 ] && ok || bad "table1_corr.csv rows"
-head -1 "$OUT/quick/table1_corr.csv" | grep -qx 'auc_reliability,metric,n,p,perm_seed,permutations,rho,scope' \
+[ "$(lines "$OUT/quick/table1_corr.csv")" = 29 ] && ok || bad "table1_corr.csv rows"
+head -1 "$OUT/quick/table1_corr.csv" | grep -qx 'against,auc_reliability,metric,n,p,perm_seed,permutations,rho,scope' \
 	&& ok || bad "table1_corr.csv header: $(head -1 "$OUT/quick/table1_corr.csv")"
 # n per scope: 9 lhs, 9 rhs, 18 grad, 36 all; every rho in [-1, 1], every p in (0, 1]
-awk -F, 'NR > 1 { want = ($8 == "grad") ? 18 : ($8 == "all") ? 36 : 9;
-	if ($3 != want || !($7 >= -1 && $7 <= 1) || !($4 > 0 && $4 <= 1)) exit 1 }' \
+awk -F, 'NR > 1 { want = ($9 == "grad") ? 18 : ($9 == "all") ? 36 : 9;
+	if ($4 != want || !($8 >= -1 && $8 <= 1) || !($5 > 0 && $5 <= 1)) exit 1 }' \
 	"$OUT/quick/table1_corr.csv" && ok || bad "n, rho or p out of range"
 [ -s "$OUT/quick/table1_corr.png" ] && [ -s "$OUT/quick/table1_corr.svg" ] && ok || bad "figure missing"
 grep -q '"status": "done"' "$OUT/quick/manifest.json" && ok || bad "manifest not done"
@@ -52,7 +53,7 @@ done
 # bad input: a message naming the problem, non-zero exit
 expect_err() { # expect_err "substring" OUTNAME --set ...
 	local want=$1 o=$2; shift 2
-	local err; err=$("$M" run "$S" --out "$OUT/$o" --set summary="$SUM" --set training="" \
+	local err; err=$("$M" run "$S" --out "$OUT/$o" --set summary="$SUM" --set training="" --set runs="" \
 		--set plot=false --quiet "$@" 2>&1 >/dev/null); local rc=$?
 	[ $rc -ne 0 ] || { bad "$o: exit 0"; return; }
 	case "$err" in *"$want"*) ok ;; *) bad "$o: '$err' lacks '$want'" ;; esac

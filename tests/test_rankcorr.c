@@ -8,7 +8,6 @@
 #include "check.h"
 #include "rankcorr.h"
 
-
 static void test_ranks(void)
 {
 	double x[4] = {20, 10, 30, 20}, r[5];
