@@ -15,10 +15,17 @@
  *               of quantize's operand fields (format, rounding,
  *               granularity, block, overflow, underflow, scale); role and
  *               seed are implied (the category; streams from the seed)
+ *   sample      {steps = {s1, ...}, dir = "tensors"}: write every operand
+ *               of every matmul at those training steps (0-based, below
+ *               `steps`) as .npy files, with an index tensors.csv, into
+ *               the folder dir inside the run's output folder
+ *               (train/tsample.h)
  * Returns {auc, final_acc, unigram_acc, train_loss, diverged_step (nil if
  * none), seconds, step_ms, params, train_chars, eval_chars, corpus_hash,
  * evals = {{step, acc, loss}, ...}, stats = {lhs = {n, clipped,
- * underflowed, nan}, rhs = ..., grad = ...}}. */
+ * underflowed, nan}, rhs = ..., grad = ...}, and with sample: sample = {dir,
+ * bytes, rows = {{step, layer, matmul, pass, operand, category, nex, nbat,
+ * free, contract, storage, file, path}, ...}}}. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,16 +33,17 @@
 #include "lmetriq.h"
 #include "model.h"
 #include "run.h"
+#include "tsample.h"
 
 static const char *const fields[] = {
 	"layers", "channels", "heads", "seq", "batch", "masked", "steps", "eval_every",
 	"eval_seqs", "lr", "warmup", "lr_min", "beta1", "beta2", "eps", "weight_decay", "clip",
-	"seed", "threads", "data", "eval_frac", "base", "lhs", "rhs", "grad", NULL
+	"seed", "threads", "data", "eval_frac", "base", "lhs", "rhs", "grad", "sample", NULL
 };
 
 #define KNOWN "layers, channels, heads, seq, batch, masked, steps, eval_every, eval_seqs, " \
               "lr, warmup, lr_min, beta1, beta2, eps, weight_decay, clip, seed, threads, " \
-              "data, eval_frac, base, lhs, rhs, grad"
+              "data, eval_frac, base, lhs, rhs, grad, sample"
 
 /* An integer field >= lo, or def when absent. */
 static int optint(lua_State *L, const char *k, int def, int lo)
@@ -96,6 +104,121 @@ static void category(lua_State *L, mq_tquant *tq, mq_tcat c)
 	if (tc->q.fmt.kind == MQ_KIND_E8M0)
 		luaL_argerror(L, 1, lua_pushfstring(L, "%se8m0 is unsigned: it cannot hold a tensor", what));
 	lua_pop(L, 1);
+}
+
+/* cfg.sample, checked: the steps (in a userdata on the stack, so that an
+ * error frees them) and the folder's path inside the output folder. */
+typedef struct sample_cfg {
+	uint64_t *steps;
+	size_t nsteps;
+	const char *dir;        /* kept alive on the stack */
+} sample_cfg;
+
+static int sample_opt(lua_State *L, const mq_run *run, int nsteps_run, sample_cfg *sc)
+{
+	if (lua_getfield(L, 1, "sample") == LUA_TNIL) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	int t = lua_gettop(L);
+	if (!lua_istable(L, t))
+		luaL_argerror(L, 1, "'sample' must be a table {steps = {...}, dir = \"tensors\"}");
+	lua_pushnil(L);
+	while (lua_next(L, t)) {
+		lua_pop(L, 1);
+		const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+		if (!k || (strcmp(k, "steps") && strcmp(k, "dir")))
+			luaL_argerror(L, 1, lua_pushfstring(L, "sample: unknown field '%s' (known: steps, dir)",
+			                                    luaL_tolstring(L, -1, NULL)));
+	}
+	if (lua_getfield(L, t, "steps") != LUA_TTABLE)
+		luaL_argerror(L, 1, "sample: 'steps' must be a list of step numbers");
+	size_t n = lua_rawlen(L, -1);
+	if (n == 0)
+		luaL_argerror(L, 1, "sample: 'steps' is empty");
+	sc->steps = lua_newuserdatauv(L, n * sizeof *sc->steps, 0);
+	sc->nsteps = n;
+	for (size_t i = 0; i < n; i++) {
+		lua_rawgeti(L, -2, (lua_Integer)i + 1);
+		int isint;
+		lua_Integer v = lua_tointegerx(L, -1, &isint);
+		if (!isint || v < 0 || v >= nsteps_run)
+			luaL_argerror(L, 1, lua_pushfstring(L, "sample: steps[%d] must be an integer step "
+			              "number from 0 to %d (steps - 1), not %s", (int)i + 1, nsteps_run - 1,
+			              luaL_tolstring(L, -1, NULL)));
+		sc->steps[i] = (uint64_t)v;
+		lua_pop(L, 1);
+	}
+	/* the userdata stays on the stack; the steps table may go */
+	lua_remove(L, -2);
+	const char *dir = "tensors";
+	if (lua_getfield(L, t, "dir") != LUA_TNIL) {
+		dir = lua_tostring(L, -1);
+		if (lua_type(L, -1) != LUA_TSTRING || !*dir)
+			luaL_argerror(L, 1, "sample: 'dir' must be a folder name");
+	}
+	lua_pop(L, 1);
+	/* inside the output folder: no absolute path, no way up */
+	size_t dl = strlen(dir);
+	if (dir[0] == '/' || !strcmp(dir, "..") || !strncmp(dir, "../", 3) || strstr(dir, "/../") ||
+	    (dl >= 3 && !strcmp(dir + dl - 3, "/..")))
+		luaL_argerror(L, 1, lua_pushfstring(L, "sample: 'dir' (%s) must be a folder inside the "
+		                                    "output folder", dir));
+	sc->dir = lua_pushfstring(L, "%s/%s", run->outdir ? run->outdir : ".", dir);
+	return 1;
+}
+
+/* The sampler lives in a userdata whose __gc frees it, so that an error
+ * raised while it is open (no memory for the result) frees it too. */
+#define MQ_TSAMPLE_BOX "metriq.tsample"
+
+static int box_gc(lua_State *L)
+{
+	mq_tsample **b = luaL_checkudata(L, 1, MQ_TSAMPLE_BOX);
+	mq_tsample_free(*b);
+	*b = NULL;
+	return 0;
+}
+
+static void push_sample(lua_State *L, const mq_tsample *ts, const char *dir)
+{
+	size_t n;
+	uint64_t bytes;
+	const mq_tsample_row *rows = mq_tsample_rows(ts, &n, &bytes);
+	lua_createtable(L, 0, 3);
+	lua_pushstring(L, dir);
+	lua_setfield(L, -2, "dir");
+	lua_pushinteger(L, (lua_Integer)bytes);
+	lua_setfield(L, -2, "bytes");
+	lua_createtable(L, (int)n, 0);
+	for (size_t i = 0; i < n; i++) {
+		const mq_tsample_row *r = &rows[i];
+		lua_createtable(L, 0, 13);
+		lua_pushinteger(L, (lua_Integer)r->step);
+		lua_setfield(L, -2, "step");
+		lua_pushinteger(L, r->layer);
+		lua_setfield(L, -2, "layer");
+		lua_pushstring(L, r->matmul);
+		lua_setfield(L, -2, "matmul");
+		lua_pushstring(L, r->backward ? "bwd" : "fwd");
+		lua_setfield(L, -2, "pass");
+		lua_pushstring(L, r->operand ? "B" : "A");
+		lua_setfield(L, -2, "operand");
+		lua_pushstring(L, mq_tcat_name(r->cat));
+		lua_setfield(L, -2, "category");
+		const char *k[] = {"nex", "nbat", "free", "contract", "storage"};
+		int v[] = {r->nex, r->nbat, r->free, r->contract, r->storage};
+		for (int j = 0; j < 5; j++) {
+			lua_pushinteger(L, v[j]);
+			lua_setfield(L, -2, k[j]);
+		}
+		lua_pushstring(L, r->file);
+		lua_setfield(L, -2, "file");
+		lua_pushfstring(L, "%s/%s", dir, r->file);
+		lua_setfield(L, -2, "path");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "rows");
 }
 
 static void push_stats(lua_State *L, const mq_qstats *st)
@@ -203,8 +326,30 @@ static int l_train(lua_State *L)
 		return mq_lua_status(L, s, 1, "an optimizer or evaluation setting is out of range "
 		                     "(lr > 0, 0 <= lr_min <= 1, 0 <= beta < 1, eps > 0, 0 < eval_frac < 1)");
 
+	sample_cfg sc = {0};
+	int sampling = sample_opt(L, run, c.steps, &sc);
+	mq_tsample *ts = NULL;
+	if (sampling) {
+		mq_tsample **box = lua_newuserdatauv(L, sizeof *box, 0);
+		*box = NULL;
+		luaL_setmetatable(L, MQ_TSAMPLE_BOX);
+		char err[600];
+		s = mq_tsample_open(box, sc.dir, sc.steps, sc.nsteps, err, sizeof err);
+		if (s)
+			return luaL_error(L, "train: %s", err);
+		ts = *box;
+		mq_tsample_attach(ts, &c.quant);
+	}
 	mq_train_result r;
 	s = mq_train_run(&c, NULL, NULL, NULL, &r);
+	if (ts && s == MQ_OK) {
+		char err[600];
+		mq_status ss = mq_tsample_finish(ts, err, sizeof err);
+		if (ss != MQ_OK) {
+			mq_train_result_free(&r);
+			return luaL_error(L, "train: sample: %s", err);
+		}
+	}
 	if (s == MQ_EIO)
 		return luaL_error(L, "train: cannot read the text in %s", c.data_dir ? c.data_dir : MQ_LICENSES_DIR);
 	if (s == MQ_ESHAPE)
@@ -244,6 +389,10 @@ static int l_train(lua_State *L)
 	}
 	lua_setfield(L, -2, "stats");
 	mq_train_result_free(&r);
+	if (ts) {
+		push_sample(L, ts, sc.dir);
+		lua_setfield(L, -2, "sample");
+	}
 	return 1;
 }
 
@@ -254,6 +403,10 @@ static const luaL_Reg funcs[] = {
 
 int mq_open_train(lua_State *L)
 {
+	luaL_newmetatable(L, MQ_TSAMPLE_BOX);
+	lua_pushcfunction(L, box_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
 	luaL_setfuncs(L, funcs, 0);
 	return 0;
 }

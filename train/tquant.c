@@ -142,6 +142,12 @@ void mq_mm_f32(mq_tquant *t, int nex, int nbat, int M, int N, int K,
                mq_tcat cb, float *C, float beta)
 {
 	const float *qa = NULL, *qb = NULL;
+	if (t && t->tap) {
+		mq_toperand a = {A, nex, nbat, M, K, ta, ca, 0};
+		mq_toperand b = {B, nex, nbat, N, K, !tb, cb, 1};
+		t->tap(t->tap_ctx, t, &a);
+		t->tap(t->tap_ctx, t, &b);
+	}
 	if (t) {
 		/* op(A) is M x K: stored M x K (free, contract) or K x M */
 		qa = quantize_operand(t, 0, ca, nex, nbat, ta ? K : M, ta ? M : K, ta, A);

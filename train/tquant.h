@@ -64,6 +64,28 @@ typedef struct mq_tcat_cfg {
 	mq_scale_mode mode;     /* MQ_SCALE_FP32 (the paper's) unless set */
 } mq_tcat_cfg;
 
+/* A tap on the operands of mq_mm_f32 (train/tsample.h is one): it sees
+ * each operand as the product receives it, in fp32 before any
+ * quantization, stored as nex x nbat blocks of rows x cols (row-major),
+ * read as free x contract (trans = 0) or contract x free (trans = 1).  The
+ * tag says which matmul it is, as the caller set it (mq_tquant_tag). */
+typedef struct mq_ttag {
+	int layer;              /* -1: outside the layers (the output head) */
+	const char *mm;         /* the forward matmul: "attn.qkv", "mlp.fc1" */
+	const char *grad;       /* NULL in the forward pass; in the backward
+	                         * pass the gradient the product computes ("dx") */
+} mq_ttag;
+
+typedef struct mq_toperand {
+	const float *x;
+	int nex, nbat, free, contract, trans;
+	mq_tcat cat;
+	int operand;            /* 0: A, 1: B */
+} mq_toperand;
+
+struct mq_tquant;
+typedef void (*mq_ttap)(void *ctx, const struct mq_tquant *t, const mq_toperand *op);
+
 typedef struct mq_tquant {
 	mq_tcat_cfg cat[MQ_TCAT_N];
 	int base_bf16;          /* operands of categories that are off: bf16 */
@@ -74,7 +96,30 @@ typedef struct mq_tquant {
 	mq_status err;          /* first failure (e.g. MQ_ENONFINITE), sticky */
 	float *scratch[2];      /* the quantized copies of A and B */
 	size_t cap[2];
+	mq_ttap tap;            /* NULL: none; else called for A, then B */
+	void *tap_ctx;
+	mq_ttag tag;            /* which matmul the next product is */
 } mq_tquant;
+
+/* The tag of the next products (t may be NULL): the layer and forward
+ * matmul, and which gradient a backward product computes (NULL: forward).
+ * Callers set it only to name products for a tap; it changes nothing in
+ * the arithmetic. */
+static inline void mq_tquant_tag(mq_tquant *t, int layer, const char *mm)
+{
+	if (t)
+		t->tag = (mq_ttag){layer, mm, NULL};
+}
+static inline void mq_tquant_tag_mm(mq_tquant *t, const char *mm, const char *grad)
+{
+	if (t)
+		t->tag.mm = mm, t->tag.grad = grad;
+}
+static inline void mq_tquant_tag_grad(mq_tquant *t, const char *grad)
+{
+	if (t)
+		t->tag.grad = grad;
+}
 
 /* "lhs", "rhs", "grad" <-> mq_tcat; parse gives MQ_EOPTION if unknown. */
 mq_status mq_tcat_parse(const char *name, mq_tcat *c);
