@@ -26,7 +26,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <gsl/gsl_version.h>
 #include <random>
 #include <string>
 #include <vector>
@@ -261,10 +263,34 @@ int register_all()
 	return 0;
 }
 
+// /proc/cpuinfo's first "model name" (Google Benchmark records none).
+std::string cpu_model()
+{
+	std::ifstream f("/proc/cpuinfo");
+	std::string line;
+	while (std::getline(f, line))
+		if (line.rfind("model name", 0) == 0) {
+			size_t p = line.find(':');
+			if (p != std::string::npos && p + 2 <= line.size())
+				return line.substr(p + 2);
+		}
+	return "(unknown)";
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
+	// the machine and the libraries, so that files from two machines compare
+	// (cores: Google Benchmark's num_cpus; Lua: metriq bench adds lua_version)
+	benchmark::AddCustomContext("cpu_model", cpu_model());
+	benchmark::AddCustomContext("gsl_version", gsl_version);
+	benchmark::AddCustomContext("benchmark_version", MQ_BENCHMARK_VERSION);
+#ifdef __clang__
+	benchmark::AddCustomContext("compiler", __VERSION__);
+#else
+	benchmark::AddCustomContext("compiler", "GCC " __VERSION__);
+#endif
 	const char *isa = nullptr;
 	mq_qkern_select(&isa);
 	benchmark::AddCustomContext("metriq_isa", isa);

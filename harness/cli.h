@@ -10,6 +10,7 @@ int mq_cmd_plot(int argc, char **argv);
 int mq_cmd_run(int argc, char **argv);
 int mq_cmd_merge(int argc, char **argv);
 int mq_cmd_compare(int argc, char **argv);
+int mq_cmd_bench(int argc, char **argv);
 
 /* Print "metriq <cmd>: <message>" on stderr; returns 2 for convenience. */
 int mq_cli_error(const char *cmd, const char *fmt, ...);

@@ -16,6 +16,7 @@ static const struct {
 	{"merge", mq_cmd_merge, "combine the shard folders of a run (run --shard K/N)"},
 	{"plot", mq_cmd_plot, "re-render a figure from a results folder"},
 	{"compare", mq_cmd_compare, "benchmark JSON files side by side, with ratios"},
+	{"bench", mq_cmd_bench, "run metriq-bench and store its JSON with the machine's context"},
 };
 
 int mq_cli_error(const char *cmd, const char *fmt, ...)
