@@ -3,10 +3,12 @@
 # Nothing else is downloaded, at build or at run time.
 set -euo pipefail
 # libjansson-dev: safetensors headers (io/) and metriq compare (Google Benchmark
-# JSON); clang: libFuzzer (METRIQ_FUZZ)
+# JSON); clang: libFuzzer (METRIQ_FUZZ); libbenchmark-tools: Google Benchmark's
+# compare.py (/usr/share/benchmark), which needs python3-scipy; python3-numpy:
+# it and bench/fig4_numpy.py
 pkgs=(build-essential cmake pkg-config libgsl-dev liblua5.4-dev lua5.4
       libopenblas-dev openmpi-bin libopenmpi-dev libbenchmark-dev gnuplot-nox
-      libjansson-dev clang)
+      libjansson-dev clang libbenchmark-tools python3-numpy python3-scipy)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
