@@ -25,8 +25,11 @@ check fig4 "$OUT/fig4" && ok || bad "fig4 checks"
 # ...then rendered afterwards from its data
 "$M" plot fig4 "$OUT/fig4" 2>/dev/null && [ -s "$OUT/fig4/fig4.png" ] && [ -s "$OUT/fig4/fig4.svg" ] \
 	&& ok || bad "metriq plot fig4"
-# fig2, small
-run "$SRC/experiments/fig2_moments.lua" --out "$OUT/fig2" --set n=20000 && ok || bad "fig2 run"
+# fig2, small: a tiny model's training, sampled
+run "$SRC/experiments/fig2_moments.lua" --out "$OUT/fig2" --set quick=true && ok || bad "fig2 run"
+# the kept subset: the index lists exactly the .npy files left
+[ "$(tail -n +2 "$OUT/fig2/tensors/tensors.csv" | cut -d, -f12 | sort -u)" = \
+  "$(cd "$OUT/fig2/tensors" && ls *.npy | sort)" ] && ok || bad "fig2: index and files differ"
 check fig2 "$OUT/fig2" && ok || bad "fig2 checks"
 [ -s "$OUT/fig2/fig2.png" ] && ok || bad "fig2 figure missing"
 
