@@ -11,9 +11,11 @@
  * error, so that an error shared by both float32 paths would show too.
  *
  * Shapes straddle the transpose's 4 x 4 tiles and its runs of 16 rows
- * (1..3, 4, 5, 15..17, 33, 64), every (ta, tb), single and batched
- * operands, all granularities, RTNE and SR, categories off (fp32 and bf16
- * base). */
+ * (1..3, 4, 5, 15..17, 33, 64) and contracting lengths on both sides of
+ * the kernel's short-segment path (256), every (ta, tb), single and
+ * batched operands, all granularities, float32 and power-of-two scales,
+ * RTNE and SR, categories off (fp32 and bf16 base), and operands with a
+ * NaN (the error and the statistics counted until it). */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -48,7 +50,7 @@ static void canon(const float *x, size_t nblk, int rows, int cols, int trans, fl
 
 /* One operand the way the old code quantized it: canonical copy, then
  * in place.  Returns 0 when the operand stays as it is (fp32, off). */
-static int ref_operand(const mq_tquant *t, mq_tcat c, uint64_t call, int nex, int nbat,
+static int ref_operand(mq_tquant *t, mq_tcat c, uint64_t call, int nex, int nbat,
                        int rows, int cols, int trans, const float *x, float *y,
                        mq_qstats *st)
 {
@@ -72,17 +74,25 @@ static int ref_operand(const mq_tquant *t, mq_tcat c, uint64_t call, int nex, in
 		if (s == MQ_OK)
 			s = mq_fakequant(&q, y, n, 1.0f, 0, y, NULL);
 	}
-	CHECK(s == MQ_OK, "reference quantization failed: %d", (int)s);
+	if (s != MQ_OK) { /* as mq_mm_f32: recorded, the operand left as it is */
+		if (t->err == MQ_OK)
+			t->err = s;
+		return 0;
+	}
 	return 1;
 }
 
 typedef struct {
 	const char *cat, *fmt, *rnd, *gran; /* cat NULL: none on */
 	int bf16;
+	int pow2;                           /* MQ_SCALE_POW2 scales */
 } setup;
 
+/* poison: a NaN in A (and, if poison > 1, in every block of A), which
+ * fails A's quantization: the error, the counters and the statistics
+ * (counted up to the failure) must still be the old ones. */
 static void one(const setup *su, int nex, int nbat, int M, int N, int K, int ta, int tb,
-                mq_tcat ca, mq_tcat cb)
+                mq_tcat ca, mq_tcat cb, int poison)
 {
 	size_t nb = (size_t)nex * nbat, na = nb * M * K, nbb = nb * K * N, nc = nb * M * N;
 	float *A = malloc(na * sizeof *A), *B = malloc(nbb * sizeof *B);
@@ -94,6 +104,9 @@ static void one(const setup *su, int nex, int nbat, int M, int N, int K, int ta,
 		A[i] = (float)(urand() * exp(4 * urand()));
 	for (size_t i = 0; i < nbb; i++)
 		B[i] = (float)(urand() * exp(4 * urand()));
+	if (poison)
+		for (size_t b = poison > 1 ? 0 : nb - 1; b < nb; b++)
+			A[b * M * K + (size_t)(M * K) / 2] = NAN;
 	for (size_t i = 0; i < nc; i++)
 		C0[i] = (float)urand(); /* beta = 1 below adds to these */
 	mq_tquant t;
@@ -104,6 +117,8 @@ static void one(const setup *su, int nex, int nbat, int M, int N, int K, int ta,
 	if (su->cat) {
 		CHECK(mq_tcat_parse(su->cat, &c) == MQ_OK, "cat");
 		CHECK(mq_tquant_set(&t, c, su->fmt, su->rnd, su->gran) == MQ_OK, "set");
+		if (su->pow2)
+			t.cat[c].mode = MQ_SCALE_POW2;
 	}
 	mq_tquant_step(&t, 5);
 	/* an earlier product in the step, so that the call counters are not 0 */
@@ -115,7 +130,8 @@ static void one(const setup *su, int nex, int nbat, int M, int N, int K, int ta,
 	mq_qstats st[MQ_TCAT_N];
 	memcpy(st, t.stats, sizeof st);
 	mq_mm_f32(&t, nex, nbat, M, N, K, A, ta, ca, B, tb, cb, C, 1.0f);
-	CHECK(t.err == MQ_OK, "err %d", (int)t.err);
+	mq_status err = t.err;
+	t.err = MQ_OK;
 
 	/* the reference: operand A first, then B, each with the next call */
 	uint64_t rc[MQ_TCAT_N];
@@ -125,6 +141,8 @@ static void one(const setup *su, int nex, int nbat, int M, int N, int K, int ta,
 	                      ta, A, qa, &st[ca]);
 	int onB = ref_operand(&t, cb, cfb->on ? rc[cb]++ : 0, nex, nbat, tb ? N : K, tb ? K : N,
 	                      !tb, B, qb, &st[cb]);
+	CHECK(err == t.err, "error %d, the old computation's %d", (int)err, (int)t.err);
+	CHECK(poison == 0 || !cfa->on || err == MQ_ENONFINITE, "NaN not reported");
 	for (int k = 0; k < MQ_TCAT_N; k++) {
 		CHECK(rc[k] == t.calls[k], "call counter of %s", mq_tcat_name((mq_tcat)k));
 		CHECK(!memcmp(&st[k], &t.stats[k], sizeof st[k]), "stats of %s",
@@ -142,6 +160,11 @@ static void one(const setup *su, int nex, int nbat, int M, int N, int K, int ta,
 	for (size_t e = 0; e < nb; e++)
 		cblas_sgemm(CblasRowMajor, opa, opb, M, N, K, 1.0f, a + e * M * K, lda,
 		            b + e * K * N, ldb, 1.0f, Cr + e * M * N, N);
+	if (poison) { /* NaN in the products: nothing more to compare */
+		mq_tquant_free(&t);
+		free(A), free(B), free(C), free(Cr), free(C0), free(qa), free(qb);
+		return;
+	}
 	CHECK(!memcmp(C, Cr, nc * sizeof *C), "product differs from the old computation");
 	/* and a triple loop in double: float32 summation error only, at most
 	 * about (K + 1) 2^-24 of sum |a b| + |C0| */
@@ -170,19 +193,22 @@ static void one(const setup *su, int nex, int nbat, int M, int N, int K, int ta,
 int main(void)
 {
 	const setup setups[] = {
-		{NULL, NULL, NULL, NULL, 0},                   /* fp32: plain sgemm */
-		{NULL, NULL, NULL, NULL, 1},                   /* bf16 base */
-		{"lhs", "int8", "rtne", "fine", 0},
-		{"lhs", "e4m3", "sr", "fine", 0},
-		{"rhs", "int8", "rtne", "channel", 0},
-		{"rhs", "e5m2", "sr", "tensor", 0},
-		{"grad", "e5m2", "rtne", "fine", 0},
-		{"grad", "int8", "sr", "fine", 0},
-		{"grad", "e4m3", "sr", "block:8", 1},          /* and the others in bf16 */
+		{NULL, NULL, NULL, NULL, 0, 0},                /* fp32: plain sgemm */
+		{NULL, NULL, NULL, NULL, 1, 0},                /* bf16 base */
+		{"lhs", "int8", "rtne", "fine", 0, 0},
+		{"lhs", "e4m3", "sr", "fine", 0, 0},
+		{"rhs", "int8", "rtne", "channel", 0, 0},
+		{"rhs", "e5m2", "sr", "tensor", 0, 0},
+		{"grad", "e5m2", "rtne", "fine", 0, 0},
+		{"grad", "int8", "sr", "fine", 0, 0},
+		{"grad", "e4m3", "sr", "channel", 0, 1},
+		{"lhs", "e5m2", "rtne", "tensor", 0, 1},
+		{"grad", "e4m3", "sr", "block:8", 1, 0},       /* and the others in bf16 */
 	};
 	const int shapes[][5] = { /* nex, nbat, M, N, K */
 		{1, 1, 1, 1, 1}, {1, 1, 3, 2, 5}, {1, 1, 4, 4, 4}, {1, 1, 17, 5, 16},
 		{1, 1, 64, 33, 15}, {2, 3, 16, 17, 16}, {3, 2, 5, 64, 33}, {2, 2, 64, 64, 64},
+		{1, 1, 3, 2, 300}, {2, 2, 5, 3, 256}, /* rows the kernel takes one by one */
 	};
 	for (size_t si = 0; si < sizeof setups / sizeof *setups; si++)
 		for (size_t hi = 0; hi < sizeof shapes / sizeof *shapes; hi++)
@@ -193,13 +219,14 @@ int main(void)
 					                                     {MQ_TCAT_GRAD, MQ_TCAT_RHS},
 					                                     {MQ_TCAT_GRAD, MQ_TCAT_LHS}};
 					const int *h = shapes[hi];
-					one(&setups[si], h[0], h[1], h[2], h[3], h[4], tr & 1, tr >> 1, pairs[cp][0],
-					    pairs[cp][1]);
+					for (int poison = 0; poison < 3; poison++)
+						one(&setups[si], h[0], h[1], h[2], h[3], h[4], tr & 1, tr >> 1,
+						    pairs[cp][0], pairs[cp][1], poison);
 				}
 	/* an operand used twice in one product: each use is its own call */
 	{
-		setup su = {"grad", "int8", "sr", "fine", 0};
-		one(&su, 1, 2, 9, 9, 9, 0, 1, MQ_TCAT_GRAD, MQ_TCAT_GRAD);
+		setup su = {"grad", "int8", "sr", "fine", 0, 0};
+		one(&su, 1, 2, 9, 9, 9, 0, 1, MQ_TCAT_GRAD, MQ_TCAT_GRAD, 0);
 	}
 	printf("%d failures\n", failures);
 	return failures != 0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qkern.h"
 #include "rng.h"
 
 static const char *const cat_names[MQ_TCAT_N] = {"lhs", "rhs", "grad"};
@@ -122,6 +123,83 @@ static void transpose(const float *restrict x, size_t nblk, int rows, int cols,
 	}
 }
 
+/* max(m, the |x| bit patterns of x[0..n)): float32 magnitudes order as
+ * their bits do, and NaN > inf > every finite value (as scale.c keeps its
+ * maxima).  The bits of a magnitude are below 2^31, so a signed comparison
+ * orders them too, and SSE2 has one (not an unsigned one). */
+static uint32_t amax_bits(const float *restrict x, size_t n, uint32_t m)
+{
+	int32_t s = (int32_t)m;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t b;
+		memcpy(&b, &x[i], sizeof b);
+		int32_t a = (int32_t)(b & 0x7fffffffu);
+		s = a > s ? a : s;
+	}
+	return (uint32_t)s;
+}
+
+/* mq_quantize_tensor for the canonical layout [nex][nbat][nf][nc] at
+ * tensor, channel or fine granularity, where every row (nc elements) lies
+ * in one scale group: group 0, f or h * nf + f for row (e, h, f).  The
+ * general routine works out each row's group by index divisions and runs
+ * the kernel once per row; rows here are often 64 elements, so those
+ * costs, not the kernel's, dominated.  Here the maxima are taken row by
+ * row with the groups counted, the scales come from mq_absmax_scales
+ * applied to the maxima (one value per group: the same float32 scale, by
+ * the same code, as for the whole group), and the kernel runs over each
+ * example's block at once, with a scale per row (mq_qprep_run; SR draws at
+ * the flat index, as before).  `work` holds 2 * groups floats.  Returns
+ * MQ_ENONFINITE before writing anything if a group's maximum is not
+ * finite; the caller then takes the general routine, which fails the same
+ * way and counts what it counted. */
+static mq_status quantize_rows(const mq_qspec *q, const mq_granularity *g, mq_scale_mode mode,
+                               size_t nex, size_t nbat, size_t nf, size_t nc, const float *x,
+                               float *y, float *work, mq_qstats *stats)
+{
+	size_t ng = g->kind == MQ_GRAN_TENSOR ? 1 : g->kind == MQ_GRAN_CHANNEL ? nf : nbat * nf;
+	uint32_t *amax = (uint32_t *)(void *)work; /* maxima as bits, then as floats */
+	float *sc = work + ng;
+	memset(amax, 0, ng * sizeof *amax);
+	uint32_t worst = 0;
+	const float *row = x;
+	for (size_t e = 0; e < nex; e++)
+		for (size_t h = 0; h < nbat; h++)
+			for (size_t f = 0; f < nf; f++, row += nc) {
+				size_t k = g->kind == MQ_GRAN_TENSOR ? 0 : g->kind == MQ_GRAN_CHANNEL ? f : h * nf + f;
+				uint32_t m = amax_bits(row, nc, amax[k]);
+				amax[k] = m;
+				worst = m > worst ? m : worst;
+			}
+	if (worst > 0x7f7fffffu) /* a NaN or an infinity */
+		return MQ_ENONFINITE;
+	float *fmax = work; /* the same words, read as the floats they are */
+	for (size_t k = 0; k < ng; k++) {
+		float v;
+		memcpy(&v, &amax[k], sizeof v);
+		fmax[k] = v;
+	}
+	mq_layout l1 = {1, {ng}, {MQ_AXIS_FREE}};
+	mq_granularity each = {MQ_GRAN_CHANNEL, 0};
+	mq_status s = mq_absmax_scales(&l1, &each, &q->fmt, mode, fmax, sc);
+	mq_qprep pp;
+	if (s == MQ_OK)
+		s = mq_qprep_init(&pp, q);
+	if (s != MQ_OK)
+		return s;
+	size_t bs = nbat * nf * nc; /* an example's block */
+	if (g->kind == MQ_GRAN_TENSOR)
+		mq_qprep_run(&pp, x, nex * bs, sc, SIZE_MAX, 0, y, NULL, stats);
+	else if (g->kind == MQ_GRAN_CHANNEL)
+		for (size_t b = 0; b < nex * nbat; b++)
+			mq_qprep_run(&pp, x + b * nf * nc, nf * nc, sc, nc, b * nf * nc, y + b * nf * nc,
+			             NULL, stats);
+	else
+		for (size_t e = 0; e < nex; e++)
+			mq_qprep_run(&pp, x + e * bs, bs, sc, nc, e * bs, y + e * bs, NULL, stats);
+	return MQ_OK;
+}
+
 /* Quantize one operand, stored as nex x nbat blocks of rows x cols and
  * read as free x contract (trans = 0) or contract x free (trans = 1), into
  * the canonical copy in scratch slot `slot`.  Returns the copy, or NULL if
@@ -134,7 +212,12 @@ static const float *quantize_operand(mq_tquant *t, int slot, mq_tcat c, int nex,
 	if (!cfg->on && !t->base_bf16)
 		return NULL;
 	size_t nblk = (size_t)nex * (size_t)nbat, n = nblk * (size_t)rows * (size_t)cols;
-	float *y = scratch(t, slot, n);
+	int nfree = trans ? cols : rows, ncontract = trans ? rows : cols;
+	mq_gran_kind gk = cfg->gran.kind;
+	int rowwise = cfg->on && (gk == MQ_GRAN_TENSOR || gk == MQ_GRAN_CHANNEL || gk == MQ_GRAN_FINE);
+	/* quantize_rows's maxima and scales after the copy */
+	size_t nwork = rowwise ? 2 * (size_t)nbat * (size_t)nfree : 0;
+	float *y = scratch(t, slot, n + nwork);
 	if (!y) {
 		if (t->err == MQ_OK)
 			t->err = MQ_ENOMEM;
@@ -148,7 +231,6 @@ static const float *quantize_operand(mq_tquant *t, int slot, mq_tcat c, int nex,
 		transpose(x, nblk, rows, cols, y);
 		src = y;
 	}
-	int nfree = trans ? cols : rows, ncontract = trans ? rows : cols;
 	mq_status s;
 	if (cfg->on) {
 		mq_layout l = {4, {(size_t)nex, (size_t)nbat, (size_t)nfree, (size_t)ncontract},
@@ -156,8 +238,13 @@ static const float *quantize_operand(mq_tquant *t, int slot, mq_tcat c, int nex,
 		mq_qspec q = cfg->q;
 		q.seed = mq_seed_derive(mq_seed_derive(mq_seed_derive(t->seed, t->step), (uint64_t)c),
 		                        t->calls[c]++);
-		s = mq_quantize_tensor(&q, &l, &cfg->gran, cfg->mode, src, y, NULL, NULL,
-		                       &t->stats[c]);
+		s = MQ_ENONFINITE;
+		if (rowwise)
+			s = quantize_rows(&q, &cfg->gran, cfg->mode, (size_t)nex, (size_t)nbat,
+			                  (size_t)nfree, (size_t)ncontract, src, y, y + n, &t->stats[c]);
+		if (s == MQ_ENONFINITE) /* (or not rowwise) */
+			s = mq_quantize_tensor(&q, &l, &cfg->gran, cfg->mode, src, y, NULL, NULL,
+			                       &t->stats[c]);
 	} else {
 		/* bf16 keeps float32's exponent range: no scaling is needed, and
 		 * scale 1 makes the rounding exactly float32 -> bf16 RTNE. */

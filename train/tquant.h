@@ -22,7 +22,9 @@
  * into the canonical layout [example][batch][free][contract] (so the
  * contracting axis is contiguous and every scale group is a run of whole
  * rows), fake-quantized there by mq_quantize_tensor with roles EXAMPLE,
- * BATCH, FREE, CONTRACT, and the product of the fake-quantized float32
+ * BATCH, FREE, CONTRACT (for tensor, channel and fine, tquant.c gets the
+ * same values bit for bit by a shorter route; tests/test_tquant.c), and
+ * the product of the fake-quantized float32
  * values is summed by BLAS sgemm in float32.  So the scales multiply each
  * operand before the product rather than the sum after it (Fig. 1): the
  * two differ only by float32 rounding of the descale (none at all for
