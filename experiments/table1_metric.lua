@@ -33,8 +33,11 @@
 --
 -- Output (in the run's folder):
 --   table1_metric_tensors.csv  one row per cell and sampled tensor
---   table1_metric.csv          one row per cell: the metrics, auc_mean, auc_sd
---   table1_corr.csv            scope (lhs, rhs, grad, all), metric, against
+--   table1_metric.csv          one row per cell: the metrics, auc_mean, auc_sd,
+--                              baseline_auc (the fp32 baseline's mean), and
+--                              training's own clipped/underflowed shares
+--   table1_corr.csv            scope (lhs, rhs, grad, grad_rtne, all), metric,
+--                              against
 --                              (auc_mean; or training's own counts,
 --                              train_under_share / train_clip_share, for
 --                              under_frac / clip_frac), n, rho, p, perm_seed,
@@ -150,11 +153,13 @@ end
 
 -- Table I's cells: (category, rounding) groups, each a full format x
 -- granularity grid (so that metriq.grid gives every cell its own seed).
-local cells, auc = {}, {}
+local cells, auc, baseline_auc = {}, {}, 0 / 0
 local groups, gorder = {}, {}
 for i, r in ipairs(read_csv(P.summary, {"category", "format", "granularity", "rounding",
                                         "auc_mean", "auc_sd", "seeds"})) do
-  if r.category ~= "baseline" then
+  if r.category == "baseline" then
+    baseline_auc = tonumber(r.auc_mean)
+  else
     if not sampled[r.category] then
       error(P.summary .. " row " .. i .. ": unknown category '" .. r.category .. "'", 0)
     end
@@ -273,15 +278,18 @@ for _, gk in ipairs(gorder) do
                    sqnr_mean = m.sqnr_mean, sqnr_min = m.sqnr_min,
                    relerr_mean = m.relerr_mean, under_frac = m.under_frac,
                    clip_frac = m.clip_frac, auc_mean = auc[key].mean, auc_sd = auc[key].sd,
-                   seeds = auc[key].seeds,
+                   seeds = auc[key].seeds, baseline_auc = baseline_auc,
                    train_under_share = trained[key] and trained[key].under or 0 / 0,
                    train_clip_share = trained[key] and trained[key].clip or 0 / 0}
   end
 end
 
 -- ---- rank correlations ----
-local scopes = {"lhs", "rhs", "grad", "all"}
+-- grad_rtne: the gradient cells without SR (SR costs SQNR by design, an
+-- unbiased rounding, so the two roundings may rank differently)
+local scopes = {"lhs", "rhs", "grad", "grad_rtne", "all"}
 local in_scope = function(scope, key)
+  if scope == "grad_rtne" then return key:match("^grad,.*,rtne$") ~= nil end
   return scope == "all" or key:sub(1, #scope + 1) == scope .. ","
 end
 

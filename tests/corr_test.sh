@@ -26,14 +26,14 @@ run() { # run OUTNAME [--set ...]
 }
 run quick && ok || bad "quick run"
 # 36 cells of Table I; quick: 4 tensors a category (the fixture has 4 lhs,
-# 4 rhs, 4 grad); 4 scopes x (5 metrics against the AUC + 2 against training)
+# 4 rhs, 4 grad); 5 scopes x (5 metrics against the AUC + 2 against training)
 [ "$(lines "$OUT/quick/table1_metric.csv")" = 37 ] && ok || bad "table1_metric.csv rows"
 [ "$(lines "$OUT/quick/table1_metric_tensors.csv")" = $((1 + 36 * 4)) ] && ok \
 	|| bad "table1_metric_tensors.csv rows"
-[ "$(lines "$OUT/quick/table1_corr.csv")" = 29 ] && ok || bad "table1_corr.csv rows"
+[ "$(lines "$OUT/quick/table1_corr.csv")" = 36 ] && ok || bad "table1_corr.csv rows"
 head -1 "$OUT/quick/table1_corr.csv" | grep -qx 'against,auc_reliability,metric,n,p,perm_seed,permutations,rho,scope' \
 	&& ok || bad "table1_corr.csv header: $(head -1 "$OUT/quick/table1_corr.csv")"
-# n per scope: 9 lhs, 9 rhs, 18 grad, 36 all; every rho in [-1, 1], every p in (0, 1]
+# n per scope: 9 lhs, 9 rhs, 18 grad, 9 grad_rtne, 36 all; every rho in [-1, 1], every p in (0, 1]
 awk -F, 'NR > 1 { want = ($9 == "grad") ? 18 : ($9 == "all") ? 36 : 9;
 	if ($4 != want || !($8 >= -1 && $8 <= 1) || !($5 > 0 && $5 <= 1)) exit 1 }' \
 	"$OUT/quick/table1_corr.csv" && ok || bad "n, rho or p out of range"
