@@ -204,6 +204,7 @@ static int fp32_kernel_ok(const mq_format *a, const mq_format *b)
  *   scale = sc[i * istride + blk[s] * bstride]. */
 typedef struct {
 	float *v;           /* decoded values, unscaled (M*K or K*N) */
+	int8_t *c8;         /* or, for the VNNI path, the INT8 codes (= values) */
 	float *sc;          /* scales */
 	size_t istride, bstride;
 	size_t block;       /* block length along K, or 0 */
@@ -223,6 +224,7 @@ typedef struct {
 	size_t *lblk, *rblk;/* block index of each segment for L and R */
 	int wide;           /* EXACT: images split in 16-bit halves */
 	mq_qmmk_fn kern;    /* FP32: the k-order kernel where products are exact */
+	mq_qmmk_i8_fn i8kern; /* EXACT: int32 sums of INT-n (n <= 8) by VNNI */
 	float *Cf;          /* output, one of the two */
 	double *Cd;
 } job;
@@ -230,6 +232,7 @@ typedef struct {
 static void operand_free(operand *o)
 {
 	free(o->v);
+	free(o->c8);
 	free(o->sc);
 	free(o->hi);
 	free(o->lo);
@@ -240,7 +243,7 @@ static void operand_free(operand *o)
  * into v as x is laid out, or transposed (cols x rows) if `transpose`. */
 static mq_status operand_make(operand *o, const mq_qoperand *spec, mq_operand op,
                               size_t rows, size_t cols, const float *x,
-                              int transpose, mq_qstats *stats)
+                              int transpose, int keep_codes, mq_qstats *stats)
 {
 	memset(o, 0, sizeof *o);
 	mq_layout lay;
@@ -253,15 +256,18 @@ static mq_status operand_make(operand *o, const mq_qoperand *spec, mq_operand op
 	size_t n = rows * cols;
 	int wide = spec->q.fmt.bits > 8;
 	void *codes = malloc(n * (wide ? 2 : 1));
-	o->v = malloc(n * sizeof *o->v);
+	o->v = keep_codes ? NULL : malloc(n * sizeof *o->v);
 	o->sc = malloc(ns * sizeof *o->sc);
-	if (!codes || !o->v || !o->sc) {
+	if (!codes || (!keep_codes && !o->v) || !o->sc) {
 		free(codes);
 		return MQ_ENOMEM;
 	}
 	s = mq_quantize_tensor(&spec->q, &lay, &spec->gran, spec->mode, x, NULL,
 	                       codes, o->sc, stats);
-	if (s == MQ_OK && !transpose) {
+	if (keep_codes) {
+		o->c8 = codes; /* INT8 two's complement codes: the values */
+		codes = NULL;
+	} else if (s == MQ_OK && !transpose) {
 		s = mq_decode(&spec->q.fmt, codes, n, 1.0f, o->v);
 	} else if (s == MQ_OK) {
 		/* One row of codes at a time through a row buffer, so that the
@@ -307,7 +313,7 @@ static mq_status operand_make(operand *o, const mq_qoperand *spec, mq_operand op
 	/* Non-finite decoded values (MQ_OVF_IEEE): mark their row (L) or
 	 * column (R).  Finite inputs saturate to finite values otherwise. */
 	size_t nb = op == MQ_LHS ? rows : cols;
-	if (spec->q.ovf == MQ_OVF_IEEE)
+	if (spec->q.ovf == MQ_OVF_IEEE && o->v) /* (INT has no inf or NaN) */
 		for (size_t i = 0; i < n; i++)
 			o->anybad |= !isfinite(o->v[i]);
 	if (o->anybad) {
@@ -544,6 +550,60 @@ static mq_status rows_fp32_kern(const job *jb, size_t r0, size_t r1)
 	return st;
 }
 
+/* EXACT for INT-n operands (n <= 8) through the VNNI kernel (qmmk.h),
+ * rows r0..r1 at once: per segment the int32 sums, then row_exact's
+ * double descale and double sum over segments.  The sums are exact, so
+ * these are row_exact's numbers. */
+static mq_status rows_i8_kern(const job *jb, size_t r0, size_t r1)
+{
+	size_t K = jb->K, N = jb->N, m = r1 - r0;
+	int single = jb->nseg == 1; /* descale straight into C */
+	int32_t *S = malloc(m * N * sizeof *S);
+	double *acc = single ? NULL : malloc(m * N * sizeof *acc);
+	double *rs = malloc(N * sizeof *rs);
+	const double uu = jb->l.u * jb->r.u;
+	mq_status st = S && (single || acc) && rs ? MQ_OK : MQ_ENOMEM;
+	for (size_t s = 0; s < jb->nseg && st == MQ_OK; s++) {
+		size_t k0 = jb->seg[s], kk = jb->seg[s + 1] - k0;
+		if (jb->i8kern(m, N, kk, jb->l.c8 + r0 * K + k0, K, jb->r.c8 + k0 * N, N, S, N)) {
+			st = MQ_ENOMEM;
+			break;
+		}
+		for (size_t j = 0; j < N; j++)
+			rs[j] = rscale(jb, s, j);
+		for (size_t i = 0; i < m; i++) {
+			double sl = lscale(jb, r0 + i, s);
+			const int32_t *Si = S + i * N;
+			if (single && jb->Cf) {
+				float *ci = jb->Cf + (r0 + i) * N;
+				for (size_t j = 0; j < N; j++)
+					ci[j] = (float)((double)Si[j] * uu * (sl * rs[j]));
+			} else if (single) {
+				double *ci = jb->Cd + (r0 + i) * N;
+				for (size_t j = 0; j < N; j++)
+					ci[j] = (double)Si[j] * uu * (sl * rs[j]);
+			} else {
+				double *ai = acc + i * N;
+				for (size_t j = 0; j < N; j++) {
+					double d = (double)Si[j] * uu * (sl * rs[j]);
+					ai[j] = s == 0 ? d : ai[j] + d;
+				}
+			}
+		}
+	}
+	if (st == MQ_OK && !single)
+		for (size_t i = 0; i < m * N; i++) {
+			if (jb->Cf)
+				jb->Cf[r0 * N + i] = (float)acc[i];
+			else
+				jb->Cd[r0 * N + i] = acc[i];
+		}
+	free(S);
+	free(acc);
+	free(rs);
+	return st;
+}
+
 static void row_out(const job *jb, size_t i, const double *row)
 {
 	size_t N = jb->N;
@@ -567,6 +627,10 @@ static void *run_rows(void *arg)
 	const job *jb = t->jb;
 	if (jb->kern) {
 		t->st = rows_fp32_kern(jb, t->r0, t->r1);
+		return NULL;
+	}
+	if (jb->i8kern) {
+		t->st = rows_i8_kern(jb, t->r0, t->r1);
 		return NULL;
 	}
 	size_t N = jb->N;
@@ -827,6 +891,16 @@ static mq_status make_segments(job *jb)
 	return MQ_OK;
 }
 
+/* 1 if the VNNI kernel (qmmk.h) applies: exact sums of two INT8
+ * operands (whose codes are their values at scale 1), K <= 65536. */
+static int int8_kernel_ok(const mq_qmatmul_cfg *cfg, size_t K)
+{
+	const mq_format *a = &cfg->lhs.q.fmt, *b = &cfg->rhs.q.fmt;
+	return cfg->accum == MQ_ACCUM_EXACT && !(cfg->flags & MQ_QMM_REFERENCE) &&
+	       a->kind == MQ_KIND_INT && b->kind == MQ_KIND_INT && a->bits == 8 &&
+	       b->bits == 8 && K <= 65536;
+}
+
 static mq_status qmatmul(const mq_qmatmul_cfg *cfg, size_t M, size_t K, size_t N,
                          const float *L, const float *R, float *Cf, double *Cd,
                          int nthreads, mq_qstats *lstats, mq_qstats *rstats)
@@ -864,17 +938,22 @@ static mq_status qmatmul(const mq_qmatmul_cfg *cfg, size_t M, size_t K, size_t N
 	jb.model = model;
 	/* Stats are added only on success: quantize into locals first. */
 	mq_qstats ls = {0}, rs = {0};
-	s = operand_make(&jb.l, &cfg->lhs, MQ_LHS, M, K, L, 0, &ls);
+	if (int8_kernel_ok(cfg, K))
+		jb.i8kern = mq_qmmk_i8_select();
+	int codes = jb.i8kern != NULL;
+	s = operand_make(&jb.l, &cfg->lhs, MQ_LHS, M, K, L, 0, codes, &ls);
 	if (s == MQ_OK)
 		s = operand_make(&jb.r, &cfg->rhs, MQ_RHS, K, N, R,
-		                 jb.acc == MQ_ACCUM_MODEL, &rs);
+		                 jb.acc == MQ_ACCUM_MODEL, codes, &rs);
 	if (s == MQ_OK)
 		s = make_segments(&jb);
 	if (s == MQ_OK && jb.acc == MQ_ACCUM_EXACT) {
 		int level = 0;
-		if (!(cfg->flags & MQ_QMM_REFERENCE) && !jb.l.anybad && !jb.r.anybad)
+		if (!(cfg->flags & MQ_QMM_REFERENCE) && !jb.l.anybad && !jb.r.anybad && !jb.i8kern)
 			level = blas_level(&jb);
-		if (level) {
+		if (jb.i8kern) {
+			s = run_threads(&jb, nthreads);
+		} else if (level) {
 			s = run_blas(&jb, level);
 		} else {
 			/* Narrow: images below 2^31 and every segment's sum of

@@ -73,7 +73,11 @@
  *       e4m3 x e4m3 and e5m2 x e4m3 were measured; e4m3 x e5m2 and
  *       e5m2 x e5m2 (which cuBLAS does not offer) use the same model.
  *
- * Speed.  For MQ_ACCUM_EXACT with tensor or channel scales the whole sum
+ * Speed.  MQ_ACCUM_EXACT with two INT8 operands runs qmmk.h's AVX-512
+ * VNNI kernel on the codes where the CPU has it (int32 sums, exact for
+ * K <= 65536; one kernel call per segment, rows split over nthreads), at
+ * about 0.4x the time of an sgemm.  Otherwise, for MQ_ACCUM_EXACT with
+ * tensor or channel scales the whole sum
  * is one dgemm (or sgemm) on the decoded values followed by an outer-
  * product descale, whenever every partial sum is representable: all
  * decoded values are multiples of a power of two u (taken from the data),
@@ -87,7 +91,8 @@
  * METRIQ_ISA applies) whenever every product of the two formats' values
  * is a float32 value (every format of <= 8 bits, bf16 x 8-bit, not fp16 x
  * fp16): its sums are the plain loop's, bit for bit (tests check every
- * path), at about 1.1x the time of an sgemm; else the plain loop.  MODEL evaluates the model product by product (about
+ * path), at about 1.15x the time of an sgemm (BENCHMARKS.md); else the
+ * plain loop.  MODEL evaluates the model product by product (about
  * 7 ns each on one core of the 2-core CI machine, 8x FP32's plain loop:
  * an emulation, not a fast path); R's decoded values are
  * stored column by column for it, so that each dot product reads both

@@ -149,3 +149,14 @@ mq_qmmk_fn mq_qmmk_select(void)
 	mq_qkern_select(NULL);
 	return paths[chosen].mm;
 }
+
+mq_qmmk_i8_fn mq_qmmk_i8_select(void)
+{
+#if defined(MQ_HAVE_VNNI) && defined(__GNUC__)
+	const char *name = NULL;
+	mq_qkern_select(&name);
+	if (!strcmp(name, "avx512") && __builtin_cpu_supports("avx512vnni"))
+		return mq_qmmk_i8_vnni;
+#endif
+	return NULL;
+}

@@ -24,6 +24,7 @@
 #include "metriq.h"
 #include "qgemm.h"
 #include "qkern.h"
+#include "qmmk.h"
 #include "check.h"
 
 __extension__ typedef __int128 i128;
@@ -419,6 +420,65 @@ static void test_fp32_kernel(void)
 	mq_qkern_force(NULL);
 }
 
+/* EXACT int8 x int8 through the VNNI kernel (where the CPU has it; the
+ * avx2 and generic paths take the BLAS path) against the plain loops:
+ * partial tiles, K beyond one packed panel (2048), block scales. */
+static void test_int8_kernel(void)
+{
+	struct {
+		const char *g;
+		size_t M, K, N;
+	} cs[] = {
+		{"channel", 1, 1, 1}, {"channel", 37, 300, 41}, {"tensor", 9, 5000, 45},
+		{"block:64", 101, 257, 70}, {"block:1000", 17, 4100, 33},
+	};
+	static const char *isas[] = {"generic", "avx2", "avx512"};
+	for (size_t p = 0; p < 3; p++) {
+		if (mq_qkern_force(isas[p]) != MQ_OK)
+			continue;
+		if (p == 2 && !mq_qmmk_i8_select())
+			printf("test_qgemm: no AVX-512 VNNI here, the int8 kernel is not tested\n");
+		for (size_t t = 0; t < sizeof cs / sizeof cs[0]; t++) {
+			size_t M = cs[t].M, K = cs[t].K, N = cs[t].N;
+			float *L = malloc(M * K * sizeof *L), *R = malloc(K * N * sizeof *R);
+			double *a = malloc(M * N * sizeof *a), *b = malloc(M * N * sizeof *b);
+			fill(L, M * K, 8);
+			fill(R, K * N, 8);
+			for (int r = 0; r < 2; r++) {
+				mq_qmatmul_cfg c;
+				cfg_make(&c, "int8", cs[t].g, "int8", cs[t].g, r ? "sr" : "rtne",
+				         MQ_SCALE_FP32, MQ_ACCUM_EXACT);
+				CHECK(mq_qmatmul_f64(&c, M, K, N, L, R, a, 1 + r, NULL, NULL) == MQ_OK, "kern");
+				c.flags = MQ_QMM_REFERENCE;
+				CHECK(mq_qmatmul_f64(&c, M, K, N, L, R, b, 1, NULL, NULL) == MQ_OK, "loops");
+				size_t at = 0;
+				CHECK(same_bits(a, b, M * N, &at), "%s: int8 %s %zux%zux%zu: C[%zu] %.17g, "
+				      "loops %.17g", isas[p], cs[t].g, M, K, N, at, a[at], b[at]);
+			}
+			free(L), free(R), free(a), free(b);
+		}
+	}
+	mq_qkern_force(NULL);
+	/* The kernel itself at its bound: K = 65536 of the extreme bytes. */
+	mq_qmmk_i8_fn f = mq_qmmk_i8_select();
+	if (f) {
+		size_t K = 65536, N = 3;
+		int8_t *A = malloc(2 * K), *B = malloc(K * N);
+		int32_t C[2 * 3];
+		for (size_t k = 0; k < K; k++) {
+			A[k] = 127, A[K + k] = -128;
+			B[k * N] = -128, B[k * N + 1] = 127, B[k * N + 2] = (int8_t)(k % 2 ? -128 : 127);
+		}
+		CHECK(f(2, N, K, A, K, B, N, C, N) == 0, "kernel");
+		/* column 2 alternates 127, -128: each pair adds -a */
+		int64_t want[6] = {127 * -128 * 65536LL, 127 * 127 * 65536LL, 127 * -1 * 32768LL,
+		                   -128 * -128 * 65536LL, -128 * 127 * 65536LL, -128 * -1 * 32768LL};
+		for (int i = 0; i < 6; i++)
+			CHECK(C[i] == want[i], "bound: C[%d] = %d, want %lld", i, C[i], (long long)want[i]);
+		free(A), free(B);
+	}
+}
+
 static void test_ref(void)
 {
 	const size_t M = 6, K = 9, N = 4;
@@ -522,6 +582,7 @@ int main(void)
 	test_block_by_hand();
 	test_threads();
 	test_fp32_kernel();
+	test_int8_kernel();
 	test_ref();
 	test_bad();
 	test_zeros();
