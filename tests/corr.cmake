@@ -28,3 +28,9 @@ mq_corr_bad(spearman_opt "unknown field 'permutation' (known: permutations, seed
 add_test(NAME corr_table1_metric COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/corr_test.sh
          $<TARGET_FILE:metriq> ${CMAKE_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/corr-out)
 set_tests_properties(corr_table1_metric PROPERTIES TIMEOUT 300)
+
+# sample=true: the baseline rerun with sampling is Table I's seed-1 run
+# (about a minute: 600 training steps)
+add_test(NAME corr_table1_metric_sample COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/corr_sample_test.sh
+         $<TARGET_FILE:metriq> ${CMAKE_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/corr-sample-out)
+set_tests_properties(corr_table1_metric_sample PROPERTIES TIMEOUT 600)
