@@ -18,19 +18,28 @@
  * (--benchmark_report_aggregates_only) gives its "median" aggregate, else
  * its "mean".  Entries with error_occurred show as "error".
  *
+ * With --plot DIR (two files or more) the ratios also go to
+ * DIR/compare.csv and a bar chart of them, plots/compare.gp, to
+ * DIR/compare.png and DIR/compare.svg (plot.h: temp files renamed).
+ *
  * Every file is read and checked before anything is printed: a missing
  * file, a JSON syntax error (with line and column), JSON that is not a
  * Google Benchmark file (no "context" object or no "benchmarks" array), an
  * entry without a name or without any rate are errors, exit status 2.
  */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include <jansson.h>
 
 #include "cli.h"
+#include "plot.h"
 
 enum { RATE_ITEMS, RATE_BYTES, RATE_RUNS, NRATE };
 static const char *const rate_unit[NRATE] = {"items/s", "bytes/s", "runs/s"};
@@ -314,13 +323,56 @@ static void print_context(size_t i, const bfile *f)
 }
 
 static const char usage[] =
-    "usage: metriq compare FILE.json [FILE.json ...]\n\n"
+    "usage: metriq compare FILE.json [FILE.json ...]\n"
+    "       metriq compare --plot DIR FILE.json FILE.json [FILE.json ...]\n\n"
     "Prints Google Benchmark JSON files side by side (metriq-bench\n"
     "--benchmark_out=FILE --benchmark_out_format=json, results/gpu/throughput.json):\n"
     "each file's context, then per benchmark its rate in every file\n"
     "(items/s where present, else bytes/s, else runs/s from real_time; the\n"
     "median over repetitions) and the ratio of each file to the first\n"
-    "(above 1: faster than the first).  '-' where a file lacks the benchmark.\n";
+    "(above 1: faster than the first).  '-' where a file lacks the benchmark.\n"
+    "--plot DIR: also a bar chart of the ratios, DIR/compare.png and .svg\n"
+    "(gnuplot), from DIR/compare.csv; needs two files or more.\n";
+
+/* The ratios as CSV (temp file, renamed): benchmark, then one column per
+ * later file, headed "[k] NAME"; '-' where there is no ratio. */
+static int write_ratios(const char *dir, const bfile *f, size_t nf, const char **rows,
+                        size_t nrow, const double *ratio)
+{
+	char tmp[4096], final[4096];
+	snprintf(tmp, sizeof tmp, "%s/.compare.csv.tmp", dir);
+	snprintf(final, sizeof final, "%s/compare.csv", dir);
+	FILE *o = fopen(tmp, "w");
+	if (!o)
+		return mq_cli_error("compare", "cannot write %s: %s", tmp, strerror(errno)), -1;
+	fprintf(o, "benchmark");
+	for (size_t i = 1; i < nf; i++) {
+		const char *base = strrchr(f[i].path, '/');
+		base = base ? base + 1 : f[i].path;
+		fprintf(o, ",[%zu] ", i + 1);
+		for (const char *c = base; *c; c++) /* a comma would split the column */
+			fputc(*c == ',' ? ';' : *c, o);
+	}
+	fputc('\n', o);
+	for (size_t r = 0; r < nrow; r++) {
+		for (const char *c = rows[r]; *c; c++)
+			fputc(*c == ',' ? ';' : *c, o);
+		for (size_t i = 1; i < nf; i++) {
+			double v = ratio[r * nf + i];
+			if (isnan(v))
+				fprintf(o, ",-");
+			else
+				fprintf(o, ",%.6g", v);
+		}
+		fputc('\n', o);
+	}
+	if (fclose(o) != 0 || rename(tmp, final) != 0) {
+		mq_cli_error("compare", "cannot write %s: %s", final, strerror(errno));
+		remove(tmp);
+		return -1;
+	}
+	return 0;
+}
 
 int mq_cmd_compare(int argc, char **argv)
 {
@@ -328,12 +380,24 @@ int mq_cmd_compare(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
+	const char *plotdir = NULL;
+	if (argc >= 2 && !strcmp(argv[1], "--plot")) {
+		if (argc < 3 || !argv[2][0])
+			return mq_cli_error("compare", "--plot needs a folder\n%s", usage);
+		plotdir = argv[2];
+		argc -= 2, argv += 2;
+	}
 	if (argc < 2)
 		return mq_cli_error("compare", "no file given\n%s", usage);
 	for (int i = 1; i < argc; i++)
 		if (argv[i][0] == '-' && argv[i][1])
 			return mq_cli_error("compare", "unknown option '%s'\n%s", argv[i], usage);
 	size_t nf = (size_t)argc - 1;
+	if (plotdir && nf < 2)
+		return mq_cli_error("compare", "--plot draws ratios to the first file: give two "
+		                    "files or more");
+	if (plotdir && mkdir(plotdir, 0777) != 0 && errno != EEXIST)
+		return mq_cli_error("compare", "cannot create %s: %s", plotdir, strerror(errno));
 	bfile *f = calloc(nf, sizeof *f);
 	if (!f)
 		return mq_cli_error("compare", "out of memory");
@@ -387,7 +451,10 @@ int mq_cmd_compare(int argc, char **argv)
 	}
 	printf("\n");
 	bench **b = malloc(nf * sizeof *b);
-	if (!b) {
+	double *ratio = malloc((nrow ? nrow : 1) * nf * sizeof *ratio);
+	if (!b || !ratio) {
+		free(b);
+		free(ratio);
 		free(rows);
 		rc = mq_cli_error("compare", "out of memory");
 		goto out;
@@ -418,12 +485,25 @@ int mq_cmd_compare(int argc, char **argv)
 		}
 		for (size_t i = 1; i < nf; i++) {
 			char cell[32] = "-";
-			if (kind >= 0 && b[0] && b[0]->n && b[i] && b[i]->n && b[0]->med[kind] > 0)
-				snprintf(cell, sizeof cell, "%.3g", b[i]->med[kind] / b[0]->med[kind]);
+			ratio[r * nf + i] = NAN;
+			if (kind >= 0 && b[0] && b[0]->n && b[i] && b[i]->n && b[0]->med[kind] > 0) {
+				ratio[r * nf + i] = b[i]->med[kind] / b[0]->med[kind];
+				snprintf(cell, sizeof cell, "%.3g", ratio[r * nf + i]);
+			}
 			printf("  %9s", cell);
 		}
 		printf("\n");
 	}
+	if (plotdir) {
+		char err[1024];
+		if (write_ratios(plotdir, f, nf, rows, nrow, ratio) != 0)
+			rc = 2;
+		else if (mq_plot_render("compare", plotdir, err, sizeof err) != 0)
+			rc = mq_cli_error("compare", "%s", err);
+		else
+			printf("\nwrote %s/compare.csv, compare.png, compare.svg\n", plotdir);
+	}
+	free(ratio);
 	free(b);
 	free(rows);
 out:

@@ -22,3 +22,11 @@ add_test(NAME bench_unwritable COMMAND ${CMAKE_COMMAND} -DMETRIQ=$<TARGET_FILE:m
 # Flags metriq bench sets itself, and stray arguments.
 add_test(NAME bench_bad_args COMMAND ${CMAKE_COMMAND} -DMETRIQ=$<TARGET_FILE:metriq>
          -DCASE=bad_args -DWORK=${CMAKE_CURRENT_BINARY_DIR}/bench_bad_args -P ${MQ_BENCH_RUN})
+# metriq compare --plot: the ratios as CSV and a gnuplot bar chart (png, svg);
+# one file, or a folder that cannot be made, is an error.
+add_test(NAME compare_plot COMMAND ${CMAKE_COMMAND} -DMETRIQ=$<TARGET_FILE:metriq> -DCASE=plot
+         -DDATA=${CMAKE_CURRENT_LIST_DIR}/data -DWORK=${CMAKE_CURRENT_BINARY_DIR}/compare_plot
+         -P ${MQ_BENCH_RUN})
+add_test(NAME compare_plot_bad COMMAND ${CMAKE_COMMAND} -DMETRIQ=$<TARGET_FILE:metriq>
+         -DCASE=plot_bad -DDATA=${CMAKE_CURRENT_LIST_DIR}/data
+         -DWORK=${CMAKE_CURRENT_BINARY_DIR}/compare_plot_bad -P ${MQ_BENCH_RUN})

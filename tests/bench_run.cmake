@@ -1,6 +1,7 @@
 # bench_run.cmake: one `metriq bench` case, checked from outside.
-#   cmake -DMETRIQ=path -DCASE=run|missing|unwritable|bad_args -DWORK=dir -P bench_run.cmake
-# WORK is emptied first.
+#   cmake -DMETRIQ=path -DCASE=run|missing|unwritable|bad_args|plot|plot_bad -DWORK=dir
+#         [-DDATA=tests/data] -P bench_run.cmake
+# WORK is emptied first.  plot and plot_bad: `metriq compare --plot`.
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 
@@ -78,6 +79,43 @@ elseif(CASE STREQUAL "bad_args")
   if(EXISTS "${WORK}/out")
     message(FATAL_ERROR "a refused run created ${WORK}/out")
   endif()
+elseif(CASE STREQUAL "plot")
+  execute_process(COMMAND "${METRIQ}" compare --plot "${WORK}/plot" "${DATA}/compare_avx512.json"
+                          "${DATA}/compare_generic.json" "${DATA}/compare_reps.json"
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "exit status ${rc}\nstdout:\n${out}\nstderr:\n${err}")
+  endif()
+  if(NOT out MATCHES "BM_quantize/e4m3/rtne/16777216/real_time +items/s +710.5M +64.37M +- +0.0906")
+    message(FATAL_ERROR "the table is not there:\n${out}")
+  endif()
+  file(READ "${WORK}/plot/compare.csv" csv)
+  # the same ratios as the table, one column per later file, '-' where none
+  foreach(re "^benchmark,\\[2\\] compare_generic.json,\\[3\\] compare_reps.json\n"
+             "\nBM_copy/16777216/real_time,0.775[0-9]*,0.8498[0-9]*\n"
+             "\nBM_quantize/e4m3/rtne/16777216/real_time,0.0906[0-9]*,-\n")
+    if(NOT csv MATCHES "${re}")
+      message(FATAL_ERROR "compare.csv does not match '${re}':\n${csv}")
+    endif()
+  endforeach()
+  foreach(f compare.png compare.svg)
+    file(SIZE "${WORK}/plot/${f}" size)
+    if(NOT size GREATER 1000)
+      message(FATAL_ERROR "${f}: ${size} bytes")
+    endif()
+  endforeach()
+  file(READ "${WORK}/plot/compare.svg" svg)
+  if(NOT svg MATCHES "compare_reps.json")
+    message(FATAL_ERROR "compare.svg has no key for the third file")
+  endif()
+elseif(CASE STREQUAL "plot_bad")
+  expect_fail("one file" "--plot draws ratios to the first file: give two files or more"
+              "${METRIQ}" compare --plot "${WORK}/p" "${DATA}/compare_avx512.json")
+  file(WRITE "${WORK}/file" "not a folder\n")
+  expect_fail("folder under a file" "cannot create ${WORK}/file/p: Not a directory"
+              "${METRIQ}" compare --plot "${WORK}/file/p" "${DATA}/compare_avx512.json"
+              "${DATA}/compare_generic.json")
+  expect_fail("no folder" "--plot needs a folder" "${METRIQ}" compare --plot)
 else()
   message(FATAL_ERROR "unknown CASE '${CASE}'")
 endif()
