@@ -96,9 +96,16 @@ static void test_sampler(void)
 	CHECK(mq_tsample_open(&ts, sdir, steps, 3, err, sizeof err) == MQ_OK, "open: %s", err);
 	if (!ts)
 		return;
+	/* the same run unsampled: the tap only reads, so the same numbers */
+	mq_train_result r0, r;
+	CHECK(mq_train_run(&c, NULL, NULL, NULL, &r0) == MQ_OK, "train");
 	mq_tsample_attach(ts, &c.quant);
-	mq_train_result r;
 	CHECK(mq_train_run(&c, NULL, NULL, NULL, &r) == MQ_OK, "train");
+	CHECK(r.nevals == r0.nevals && r.auc == r0.auc && r.train_loss == r0.train_loss,
+	      "sampling changed training: auc %.17g vs %.17g", r.auc, r0.auc);
+	for (int i = 0; i < r.nevals && i < r0.nevals; i++)
+		CHECK(r.evals[i].loss == r0.evals[i].loss, "eval %d loss differs", i);
+	mq_train_result_free(&r0);
 	mq_train_result_free(&r);
 	CHECK(mq_tsample_finish(ts, err, sizeof err) == MQ_OK, "finish: %s", err);
 	size_t n;
