@@ -158,27 +158,24 @@ static mq_status quantize_rows(const mq_qspec *q, const mq_granularity *g, mq_sc
                                float *y, float *work, mq_qstats *stats)
 {
 	size_t ng = g->kind == MQ_GRAN_TENSOR ? 1 : g->kind == MQ_GRAN_CHANNEL ? nf : nbat * nf;
-	uint32_t *amax = (uint32_t *)(void *)work; /* maxima as bits, then as floats */
-	float *sc = work + ng;
-	memset(amax, 0, ng * sizeof *amax);
+	/* the maxima as float32 bits in work[0..ng) (memcpy in and out: float
+	 * and uint32_t may not alias), which then read as the floats they are */
+	float *fmax = work, *sc = work + ng;
+	memset(fmax, 0, ng * sizeof *fmax);
 	uint32_t worst = 0;
 	const float *row = x;
 	for (size_t e = 0; e < nex; e++)
 		for (size_t h = 0; h < nbat; h++)
 			for (size_t f = 0; f < nf; f++, row += nc) {
 				size_t k = g->kind == MQ_GRAN_TENSOR ? 0 : g->kind == MQ_GRAN_CHANNEL ? f : h * nf + f;
-				uint32_t m = amax_bits(row, nc, amax[k]);
-				amax[k] = m;
+				uint32_t m;
+				memcpy(&m, &fmax[k], sizeof m);
+				m = amax_bits(row, nc, m);
+				memcpy(&fmax[k], &m, sizeof m);
 				worst = m > worst ? m : worst;
 			}
 	if (worst > 0x7f7fffffu) /* a NaN or an infinity */
 		return MQ_ENONFINITE;
-	float *fmax = work; /* the same words, read as the floats they are */
-	for (size_t k = 0; k < ng; k++) {
-		float v;
-		memcpy(&v, &amax[k], sizeof v);
-		fmax[k] = v;
-	}
 	mq_layout l1 = {1, {ng}, {MQ_AXIS_FREE}};
 	mq_granularity each = {MQ_GRAN_CHANNEL, 0};
 	mq_status s = mq_absmax_scales(&l1, &each, &q->fmt, mode, fmax, sc);
