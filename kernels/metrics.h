@@ -24,7 +24,8 @@
  * default: with h = p*(n-1), x_(floor h) + (h - floor h)(x_(floor h + 1) -
  * x_(floor h)), and exactly x_(h) when h is an integer (so +inf data give
  * +inf, not NaN).  The median is the 0.5 quantile.  NaN is MQ_ENONFINITE;
- * +-inf are ordinary (large) values.  O(n) extra memory (a sorted copy).
+ * +-inf are ordinary (large) values.  O(n) extra memory (a sorted copy,
+ * by an O(n) radix sort of the float keys; -0 sorts before +0).
  *
  * Moments: GSL's gsl_stats_float_* on the data: mean; variance with the
  * n-1 denominator (unbiased); skew = (1/n) sum ((x - mean)/sd)^3 with that

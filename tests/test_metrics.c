@@ -120,6 +120,57 @@ static void test_summary(void)
 	free(r), free(d);
 }
 
+/* The radix sort behind the summaries against gsl_sort, on data with
+ * both signs, zeros of both signs, infinities, subnormals and ties: the
+ * mean (summed in sorted order), min, max and quantiles must agree. */
+static void test_sorted_order(void)
+{
+	enum { n = 100003 };
+	float *x = malloc(n * sizeof *x);
+	double *d = malloc(n * sizeof *d);
+	mq_sample_normal(11, 0, 1, x, n);
+	for (size_t i = 0; i < n; i++) {
+		if (i % 97 == 0) x[i] = 0.0f;
+		if (i % 101 == 0) x[i] = -0.0f;
+		if (i % 103 == 0) x[i] = 1e-40f * (float)(i % 7) - 3e-40f; /* subnormals */
+		if (i % 107 == 0) x[i] = x[i / 2]; /* ties */
+		if (i == 5) x[i] = INFINITY;
+		if (i == 6) x[i] = -INFINITY;
+		if (i % 4 == 1) x[i] = fabsf(x[i]) * 1e6f; /* a second scale */
+	}
+	x[7] = -INFINITY;
+	for (size_t i = 0; i < n; i++)
+		d[i] = x[i];
+	gsl_sort(d, 1, n);
+	mq_summary s;
+	CHECK(mq_stat_summary(x, n, &s) == MQ_OK, "summary");
+	double sum = 0.0;
+	for (size_t i = 0; i < n; i++)
+		sum += d[i];
+	/* with -inf and +inf present the mean is NaN either way */
+	CHECK(isnan(s.mean) && isnan(sum / n), "mean with both infinities: %g", s.mean);
+	CHECK(s.min == d[0] && s.max == d[n - 1], "min %g max %g", s.min, s.max);
+	for (int k = 0; k <= 1000; k++) {
+		double q, p = k / 1000.0;
+		CHECK(mq_stat_quantile(x, n, p, &q) == MQ_OK, "quantile");
+		double g = gsl_stats_quantile_from_sorted_data(d, 1, n, p);
+		if (isnan(g)) /* GSL forms 0 * inf at an infinite order statistic */
+			g = d[(size_t)floor(p * (n - 1))];
+		CHECK(q == g || close_to(q, g, 1e-15), "quantile %g: %.17g, gsl_sort %.17g", p, q, g);
+	}
+	/* finite data: the mean is the sum in sorted order, bit for bit */
+	x[5] = 3.0f, x[6] = x[7] = -2.0f;
+	for (size_t i = 0; i < n; i++)
+		d[i] = x[i];
+	gsl_sort(d, 1, n);
+	sum = 0.0;
+	for (size_t i = 0; i < n; i++)
+		sum += d[i];
+	CHECK(mq_stat_summary(x, n, &s) == MQ_OK && s.mean == sum / (double)n,
+	      "mean %.17g, sorted sum %.17g", s.mean, sum / (double)n);
+	free(x), free(d);
+}
+
 static void test_moments(void)
 {
 	/* x = 1 2 3 4: mean 2.5, var 5/3, skew 0, excess kurtosis by the
@@ -301,6 +352,7 @@ int main(void)
 	test_relerr();
 	test_backward_error();
 	test_summary();
+	test_sorted_order();
 	test_moments();
 	test_histogram();
 	test_sqnr_split();
