@@ -247,9 +247,7 @@ int register_all()
 		reg("BM_sgemm", BM_sgemm, n);
 		reg("BM_dgemm", BM_dgemm, n);
 	}
-	// (not e5m2: its exact sums need up to 74 bits, beyond a dgemm, and run
-	// as plain int64 loops, about 2 s at n = 1024)
-	for (const char *f : {"int8", "e4m3"})
+	for (const char *f : {"int8", "e4m3", "e5m2"})
 		for (const char *g : {"tensor", "channel", "block:32"})
 			for (int64_t n : {512, 1024})
 				reg(std::string("BM_qgemm/") + f + "/" + g,

@@ -861,6 +861,65 @@ static mq_status run_blas(const job *jb, int level)
 	return MQ_OK;
 }
 
+/* EXACT where no single gemm is exact (e5m2: sums of up to 73 bits):
+ * images split as in the wide plain loops, im = hi 2^16 + lo with |hi| <=
+ * 2^16 and 0 <= lo < 2^16, and per segment four dgemms on the halves,
+ *   HH = Lh.Rh,  X = Lh.Rl + Ll.Rh,  LL = Ll.Rl,
+ * each an integer sum below 2 kk 2^32 < 2^53 (kk < 2^20), so exact; then
+ * row_exact's wide_to_double(HH, X, 0, LL) rounds HH 2^32 + X 2^16 + LL
+ * once, and the descale is row_exact's.  So: row_exact's numbers, at four
+ * dgemms. */
+static mq_status run_blas_split(const job *jb)
+{
+	size_t M = jb->M, K = jb->K, N = jb->N;
+	double *lh = malloc(2 * M * K * sizeof *lh), *rh = malloc(2 * K * N * sizeof *rh);
+	double *D = malloc(3 * M * N * sizeof *D);
+	double *acc = jb->nseg > 1 || !jb->Cd ? malloc(M * N * sizeof *acc) : jb->Cd;
+	double *rs = malloc(N * sizeof *rs);
+	if (!lh || !rh || !D || !acc || !rs) {
+		free(lh), free(rh), free(D), free(rs);
+		if (acc != jb->Cd)
+			free(acc);
+		return MQ_ENOMEM;
+	}
+	double *ll = lh + M * K, *rl = rh + K * N;
+	for (size_t i = 0; i < M * K; i++)
+		lh[i] = jb->l.hi[i], ll[i] = jb->l.lo[i];
+	for (size_t i = 0; i < K * N; i++)
+		rh[i] = jb->r.hi[i], rl[i] = jb->r.lo[i];
+	double *HH = D, *X = D + M * N, *LL = D + 2 * M * N;
+	const double uu = jb->l.u * jb->r.u;
+	for (size_t s = 0; s < jb->nseg; s++) {
+		size_t k0 = jb->seg[s], kk = jb->seg[s + 1] - k0;
+		const double *ops[4][2] = {{lh, rh}, {lh, rl}, {ll, rh}, {ll, rl}};
+		double *out[4] = {HH, X, X, LL};
+		for (int g = 0; g < 4; g++)
+			cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)kk,
+			            1.0, ops[g][0] + k0, (int)K, ops[g][1] + k0 * N, (int)N,
+			            g == 2 ? 1.0 : 0.0, out[g], (int)N);
+		for (size_t j = 0; j < N; j++)
+			rs[j] = rscale(jb, s, j);
+		for (size_t i = 0; i < M; i++) {
+			double sl = lscale(jb, i, s);
+			for (size_t j = 0; j < N; j++) {
+				size_t e = i * N + j;
+				double S = wide_to_double((int64_t)HH[e], (int64_t)X[e], 0, (int64_t)LL[e]) * uu;
+				double d = S * (sl * rs[j]);
+				acc[e] = s == 0 ? d : acc[e] + d;
+			}
+		}
+	}
+	if (jb->Cf)
+		for (size_t i = 0; i < M * N; i++)
+			jb->Cf[i] = (float)acc[i];
+	else if (acc != jb->Cd)
+		memcpy(jb->Cd, acc, M * N * sizeof *acc);
+	if (acc != jb->Cd)
+		free(acc);
+	free(lh), free(rh), free(D), free(rs);
+	return MQ_OK;
+}
+
 /* ---- driver ---- */
 
 static mq_status make_segments(job *jb)
@@ -966,11 +1025,16 @@ static mq_status qmatmul(const mq_qmatmul_cfg *cfg, size_t M, size_t K, size_t N
 					kmax = jb.seg[t + 1] - jb.seg[t];
 			jb.wide = !(il < 2147483648.0 && ir < 2147483648.0 &&
 			            (double)kmax * il * ir < 4611686018427387904.0);
+			/* four dgemms on 16-bit halves, where their sums are exact */
+			int split = !(cfg->flags & MQ_QMM_REFERENCE) && !jb.l.anybad &&
+			            !jb.r.anybad && kmax < ((size_t)1 << 20);
+			if (split)
+				jb.wide = 1;
 			s = operand_images(&jb.l, M * K, jb.wide);
 			if (s == MQ_OK)
 				s = operand_images(&jb.r, K * N, jb.wide);
 			if (s == MQ_OK)
-				s = run_threads(&jb, nthreads);
+				s = split ? run_blas_split(&jb) : run_threads(&jb, nthreads);
 		}
 	} else if (s == MQ_OK) {
 		if (jb.acc == MQ_ACCUM_FP32 && !(cfg->flags & MQ_QMM_REFERENCE) &&

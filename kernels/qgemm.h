@@ -84,9 +84,13 @@
  * and if K * max|a|/uL * max|b|/uR < 2^53 (2^24 for sgemm) no sum in any
  * order rounds.  Under block:B it is one gemm per block.  These paths give
  * bit for bit what the plain loops give (tests check it), for any BLAS
- * and any number of BLAS threads.  Otherwise plain loops run: integer
- * images in int64 (split in 16-bit halves when a sum could leave int64:
- * e5m2, wide INT-n).  MQ_ACCUM_FP32 runs the register-tiled kernel of
+ * and any number of BLAS threads.  Where no single gemm is exact (e5m2:
+ * sums of up to 73 bits) and segments are shorter than 2^20, the integer
+ * images are split in 16-bit halves and each segment takes four dgemms
+ * on the halves, each exact, combined in int64 and rounded once: four
+ * dgemms' time, the plain loops' numbers.  Otherwise (MQ_QMM_REFERENCE,
+ * IEEE inf or NaN in an operand) plain loops run: integer images in
+ * int64 (split in 16-bit halves when a sum could leave int64).  MQ_ACCUM_FP32 runs the register-tiled kernel of
  * qmmk.h (one per instruction set, chosen with the quantize kernel's,
  * METRIQ_ISA applies) whenever every product of the two formats' values
  * is a float32 value (every format of <= 8 bits, bf16 x 8-bit, not fp16 x

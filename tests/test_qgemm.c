@@ -206,6 +206,8 @@ static void test_paths(void)
 		{"e5m2", "channel", 12, 64, 10, 4},     /* narrow data: dgemm */
 		{"e5m2", "channel", 12, 64, 10, 60},    /* wide data: plain loops */
 		{"e5m2", "block:16", 12, 64, 10, 60},
+		{"e5m2", "tensor", 7, 3000, 9, 60},     /* four dgemms on 16-bit halves */
+		{"e5m2", "block:1000", 5, 2500, 6, 60},
 	};
 	for (size_t t = 0; t < sizeof cs / sizeof cs[0]; t++) {
 		size_t M = cs[t].M, K = cs[t].K, N = cs[t].N;
