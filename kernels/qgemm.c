@@ -225,6 +225,7 @@ typedef struct {
 	int wide;           /* EXACT: images split in 16-bit halves */
 	mq_qmmk_fn kern;    /* FP32: the k-order kernel where products are exact */
 	mq_qmmk_i8_fn i8kern; /* EXACT: int32 sums of INT-n (n <= 8) by VNNI */
+	mq_qmmk_blk_fn blkkern; /* EXACT, several segments, double-exact sums */
 	float *Cf;          /* output, one of the two */
 	double *Cd;
 } job;
@@ -604,6 +605,49 @@ static mq_status rows_i8_kern(const job *jb, size_t r0, size_t r1)
 	return st;
 }
 
+/* EXACT with several segments whose sums are exact in double, through
+ * the block kernel (qmmk.h): each segment's tile of sums is descaled into
+ * acc as run_blas descales a segment's dgemm, in segment order. */
+typedef struct {
+	const job *jb;
+	size_t r0;     /* first row of acc */
+	double *acc;   /* rows r0.., N columns */
+} blk_ctx;
+
+static void blk_done(void *ctxv, size_t i0, size_t j0, size_t mr, size_t nr, size_t s,
+                     const double *T, size_t ldt)
+{
+	const blk_ctx *c = ctxv;
+	const job *jb = c->jb;
+	for (size_t r = 0; r < mr; r++) {
+		double sl = lscale(jb, c->r0 + i0 + r, s);
+		double *ai = c->acc + (i0 + r) * jb->N + j0;
+		const double *t = T + r * ldt;
+		for (size_t j = 0; j < nr; j++) {
+			double d = t[j] * (sl * (double)rscale(jb, s, j0 + j));
+			ai[j] = s == 0 ? d : ai[j] + d;
+		}
+	}
+}
+
+static mq_status rows_blk_kern(const job *jb, size_t r0, size_t r1)
+{
+	size_t K = jb->K, N = jb->N, m = r1 - r0;
+	double *acc = jb->Cd ? jb->Cd + r0 * N : malloc(m * N * sizeof *acc);
+	if (!acc)
+		return MQ_ENOMEM;
+	blk_ctx c = {jb, r0, acc};
+	mq_status st = MQ_OK;
+	if (jb->blkkern(m, N, jb->l.v + r0 * K, K, jb->r.v, N, jb->nseg, jb->seg, blk_done, &c))
+		st = MQ_ENOMEM;
+	if (st == MQ_OK && jb->Cf)
+		for (size_t i = 0; i < m * N; i++)
+			jb->Cf[r0 * N + i] = (float)acc[i];
+	if (!jb->Cd)
+		free(acc);
+	return st;
+}
+
 static void row_out(const job *jb, size_t i, const double *row)
 {
 	size_t N = jb->N;
@@ -631,6 +675,10 @@ static void *run_rows(void *arg)
 	}
 	if (jb->i8kern) {
 		t->st = rows_i8_kern(jb, t->r0, t->r1);
+		return NULL;
+	}
+	if (jb->blkkern) {
+		t->st = rows_blk_kern(jb, t->r0, t->r1);
 		return NULL;
 	}
 	size_t N = jb->N;
@@ -1010,7 +1058,16 @@ static mq_status qmatmul(const mq_qmatmul_cfg *cfg, size_t M, size_t K, size_t N
 		int level = 0;
 		if (!(cfg->flags & MQ_QMM_REFERENCE) && !jb.l.anybad && !jb.r.anybad && !jb.i8kern)
 			level = blas_level(&jb);
-		if (jb.i8kern) {
+		if (level && jb.nseg > 1) {
+			/* block scales: the block kernel, where segments fit its panel */
+			size_t kmax = 0;
+			for (size_t t = 0; t < jb.nseg; t++)
+				if (jb.seg[t + 1] - jb.seg[t] > kmax)
+					kmax = jb.seg[t + 1] - jb.seg[t];
+			if (kmax <= MQ_QMMK_BLK_MAXSEG)
+				jb.blkkern = mq_qmmk_blk_select();
+		}
+		if (jb.i8kern || jb.blkkern) {
 			s = run_threads(&jb, nthreads);
 		} else if (level) {
 			s = run_blas(&jb, level);

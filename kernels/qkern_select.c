@@ -79,16 +79,17 @@ void mq_qkern_prepare(const mq_qspec *q, mq_qkern_params *p)
 static const struct {
 	const char *name;
 	mq_qkern_fn fn;
-	mq_qmmk_fn mm;       /* qmmk.h's kernel, built with the same flags */
+	mq_qmmk_fn mm;       /* qmmk.h's kernels, built with the same flags */
+	mq_qmmk_blk_fn blk;
 	const char *feature; /* for __builtin_cpu_supports; NULL: always */
 } paths[] = {
 #ifdef MQ_HAVE_AVX512
-	{"avx512", mq_qkern_avx512, mq_qmmk_avx512, "avx512bw"},
+	{"avx512", mq_qkern_avx512, mq_qmmk_avx512, mq_qmmk_blk_avx512, "avx512bw"},
 #endif
 #ifdef MQ_HAVE_AVX2
-	{"avx2", mq_qkern_avx2, mq_qmmk_avx2, "avx2"},
+	{"avx2", mq_qkern_avx2, mq_qmmk_avx2, mq_qmmk_blk_avx2, "avx2"},
 #endif
-	{"generic", mq_qkern_generic, mq_qmmk_generic, NULL},
+	{"generic", mq_qkern_generic, mq_qmmk_generic, mq_qmmk_blk_generic, NULL},
 };
 #define NPATHS (sizeof paths / sizeof paths[0])
 
@@ -148,6 +149,12 @@ mq_qmmk_fn mq_qmmk_select(void)
 {
 	mq_qkern_select(NULL);
 	return paths[chosen].mm;
+}
+
+mq_qmmk_blk_fn mq_qmmk_blk_select(void)
+{
+	mq_qkern_select(NULL);
+	return paths[chosen].blk;
 }
 
 mq_qmmk_i8_fn mq_qmmk_i8_select(void)

@@ -28,6 +28,29 @@ int mq_qmmk_avx512(size_t, size_t, size_t, const float *, size_t, const float *,
 /* The kernel of the path mq_qkern_select() chose (METRIQ_ISA applies). */
 mq_qmmk_fn mq_qmmk_select(void);
 
+/* Block scales (qmmk_blk.c): for each segment s of K (seg[0] = 0 <
+ * seg[1] < ... < seg[nseg], each at most MQ_QMMK_BLK_MAXSEG long), the
+ * sums T = A[:, seg_s] . B[seg_s, :] in double, a tile at a time: done is
+ * called with the tile's first row i0 and column j0, its real size mr x nr,
+ * the segment, and T (row stride ldt), for each tile in segment order.
+ * Exact, and so independent of order and fusing, when every partial sum is
+ * a double value (the caller checks).  Returns 0, or -1 if its packing
+ * buffers cannot be allocated (no call to done then). */
+#define MQ_QMMK_BLK_MAXSEG 512
+typedef void (*mq_qmmk_blk_done)(void *ctx, size_t i0, size_t j0, size_t mr, size_t nr,
+                                 size_t s, const double *T, size_t ldt);
+typedef int (*mq_qmmk_blk_fn)(size_t M, size_t N, const float *A, size_t lda, const float *B,
+                              size_t ldb, size_t nseg, const size_t *seg,
+                              mq_qmmk_blk_done done, void *ctx);
+int mq_qmmk_blk_generic(size_t, size_t, const float *, size_t, const float *, size_t, size_t,
+                        const size_t *, mq_qmmk_blk_done, void *);
+int mq_qmmk_blk_avx2(size_t, size_t, const float *, size_t, const float *, size_t, size_t,
+                     const size_t *, mq_qmmk_blk_done, void *);
+int mq_qmmk_blk_avx512(size_t, size_t, const float *, size_t, const float *, size_t, size_t,
+                       const size_t *, mq_qmmk_blk_done, void *);
+/* The block kernel of the chosen path. */
+mq_qmmk_blk_fn mq_qmmk_blk_select(void);
+
 /* C = A.B exactly in int32, for int8 A and B (INT8 codes are the values
  * at scale 1) and K <= 65536 (so that no int32 lane can wrap: K * 255 *
  * 128 < 2^31).  Returns 0, or -1 if its buffers cannot be allocated.

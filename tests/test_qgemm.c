@@ -481,6 +481,56 @@ static void test_int8_kernel(void)
 	}
 }
 
+/* EXACT under block scales through the block kernel (qmmk.h; sums exact
+ * in double) on every instruction-set path, against the plain loops:
+ * partial tiles, blocks of different sizes on the two sides, segments
+ * that fill a panel (500 of 512) and one block against a channel side. */
+static void test_blk_kernel(void)
+{
+	struct {
+		const char *lf, *lg, *rf, *rg;
+		size_t M, K, N;
+	} cs[] = {
+		{"e4m3", "block:32", "e4m3", "block:32", 37, 300, 41},
+		{"e4m3", "block:48", "e5m2", "block:32", 19, 390, 23},
+		{"e4m3", "block:500", "e4m3", "block:500", 9, 1500, 17},
+		{"e3m2", "block:7", "e4m3", "channel", 66, 100, 35},
+		{"int4", "block:16", "e4m3", "block:16", 8, 64, 16},
+	};
+	static const char *isas[] = {"generic", "avx2", "avx512"};
+	for (size_t p = 0; p < 3; p++) {
+		if (mq_qkern_force(isas[p]) != MQ_OK)
+			continue;
+		for (size_t t = 0; t < sizeof cs / sizeof cs[0]; t++) {
+			size_t M = cs[t].M, K = cs[t].K, N = cs[t].N;
+			float *L = malloc(M * K * sizeof *L), *R = malloc(K * N * sizeof *R);
+			double *a = malloc(M * N * sizeof *a), *b = malloc(M * N * sizeof *b);
+			float *fa = malloc(M * N * sizeof *fa), *fb = malloc(M * N * sizeof *fb);
+			fill(L, M * K, 8);
+			fill(R, K * N, 8);
+			mq_qmatmul_cfg c;
+			cfg_make(&c, cs[t].lf, cs[t].lg, cs[t].rf, cs[t].rg, "rtne", MQ_SCALE_FP32,
+			         MQ_ACCUM_EXACT);
+			for (int th = 1; th <= 2; th++) {
+				c.flags = 0;
+				CHECK(mq_qmatmul_f64(&c, M, K, N, L, R, a, th, NULL, NULL) == MQ_OK, "kern");
+				CHECK(mq_qmatmul(&c, M, K, N, L, R, fa, th, NULL, NULL) == MQ_OK, "kern f");
+				c.flags = MQ_QMM_REFERENCE;
+				CHECK(mq_qmatmul_f64(&c, M, K, N, L, R, b, 1, NULL, NULL) == MQ_OK, "loops");
+				CHECK(mq_qmatmul(&c, M, K, N, L, R, fb, 1, NULL, NULL) == MQ_OK, "loops f");
+				size_t at = 0;
+				CHECK(same_bits(a, b, M * N, &at), "%s: %s %s x %s %s %zux%zux%zu: C[%zu] "
+				      "%.17g, loops %.17g", isas[p], cs[t].lf, cs[t].lg, cs[t].rf, cs[t].rg,
+				      M, K, N, at, a[at], b[at]);
+				CHECK(!memcmp(fa, fb, M * N * sizeof *fa), "%s: %s %s: float C differs",
+				      isas[p], cs[t].lf, cs[t].lg);
+			}
+			free(L), free(R), free(a), free(b), free(fa), free(fb);
+		}
+	}
+	mq_qkern_force(NULL);
+}
+
 static void test_ref(void)
 {
 	const size_t M = 6, K = 9, N = 4;
@@ -585,6 +635,7 @@ int main(void)
 	test_threads();
 	test_fp32_kernel();
 	test_int8_kernel();
+	test_blk_kernel();
 	test_ref();
 	test_bad();
 	test_zeros();
