@@ -226,6 +226,7 @@ typedef struct {
 	mq_qmmk_fn kern;    /* FP32: the k-order kernel where products are exact */
 	mq_qmmk_i8_fn i8kern; /* EXACT: int32 sums of INT-n (n <= 8) by VNNI */
 	mq_qmmk_blk_fn blkkern; /* EXACT, several segments, double-exact sums */
+	mq_qmmk_blkf_fn blkfkern; /* FP32, several segments, exact products */
 	float *Cf;          /* output, one of the two */
 	double *Cd;
 } job;
@@ -648,6 +649,49 @@ static mq_status rows_blk_kern(const job *jb, size_t r0, size_t r1)
 	return st;
 }
 
+/* FP32 with several segments through the float block kernel: each
+ * segment's k-order float sums descaled and added in float, as row_fp32
+ * does. */
+typedef struct {
+	const job *jb;
+	size_t r0;
+	float *acc;
+} blkf_ctx;
+
+static void blkf_done(void *ctxv, size_t i0, size_t j0, size_t mr, size_t nr, size_t s,
+                      const float *T, size_t ldt)
+{
+	const blkf_ctx *c = ctxv;
+	const job *jb = c->jb;
+	for (size_t r = 0; r < mr; r++) {
+		float sl = lscale(jb, c->r0 + i0 + r, s);
+		float *ai = c->acc + (i0 + r) * jb->N + j0;
+		const float *t = T + r * ldt;
+		for (size_t j = 0; j < nr; j++) {
+			float d = t[j] * (sl * rscale(jb, s, j0 + j));
+			ai[j] = s == 0 ? d : ai[j] + d;
+		}
+	}
+}
+
+static mq_status rows_blkf_kern(const job *jb, size_t r0, size_t r1)
+{
+	size_t K = jb->K, N = jb->N, m = r1 - r0;
+	float *acc = jb->Cf ? jb->Cf + r0 * N : malloc(m * N * sizeof *acc);
+	if (!acc)
+		return MQ_ENOMEM;
+	blkf_ctx c = {jb, r0, acc};
+	mq_status st = MQ_OK;
+	if (jb->blkfkern(m, N, jb->l.v + r0 * K, K, jb->r.v, N, jb->nseg, jb->seg, blkf_done, &c))
+		st = MQ_ENOMEM;
+	if (st == MQ_OK && jb->Cd)
+		for (size_t i = 0; i < m * N; i++)
+			jb->Cd[r0 * N + i] = acc[i];
+	if (!jb->Cf)
+		free(acc);
+	return st;
+}
+
 static void row_out(const job *jb, size_t i, const double *row)
 {
 	size_t N = jb->N;
@@ -679,6 +723,10 @@ static void *run_rows(void *arg)
 	}
 	if (jb->blkkern) {
 		t->st = rows_blk_kern(jb, t->r0, t->r1);
+		return NULL;
+	}
+	if (jb->blkfkern) {
+		t->st = rows_blkf_kern(jb, t->r0, t->r1);
 		return NULL;
 	}
 	size_t N = jb->N;
@@ -1095,8 +1143,16 @@ static mq_status qmatmul(const mq_qmatmul_cfg *cfg, size_t M, size_t K, size_t N
 		}
 	} else if (s == MQ_OK) {
 		if (jb.acc == MQ_ACCUM_FP32 && !(cfg->flags & MQ_QMM_REFERENCE) &&
-		    fp32_kernel_ok(&cfg->lhs.q.fmt, &cfg->rhs.q.fmt))
-			jb.kern = mq_qmmk_select();
+		    fp32_kernel_ok(&cfg->lhs.q.fmt, &cfg->rhs.q.fmt)) {
+			size_t kmax = 0;
+			for (size_t t = 0; t < jb.nseg; t++)
+				if (jb.seg[t + 1] - jb.seg[t] > kmax)
+					kmax = jb.seg[t + 1] - jb.seg[t];
+			if (jb.nseg > 1 && kmax <= MQ_QMMK_BLK_MAXSEG)
+				jb.blkfkern = mq_qmmk_blkf_select();
+			else
+				jb.kern = mq_qmmk_select();
+		}
 		s = run_threads(&jb, nthreads);
 	}
 	operand_free(&jb.l);

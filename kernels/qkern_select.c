@@ -81,15 +81,16 @@ static const struct {
 	mq_qkern_fn fn;
 	mq_qmmk_fn mm;       /* qmmk.h's kernels, built with the same flags */
 	mq_qmmk_blk_fn blk;
+	mq_qmmk_blkf_fn blkf;
 	const char *feature; /* for __builtin_cpu_supports; NULL: always */
 } paths[] = {
 #ifdef MQ_HAVE_AVX512
-	{"avx512", mq_qkern_avx512, mq_qmmk_avx512, mq_qmmk_blk_avx512, "avx512bw"},
+	{"avx512", mq_qkern_avx512, mq_qmmk_avx512, mq_qmmk_blk_avx512, mq_qmmk_blkf_avx512, "avx512bw"},
 #endif
 #ifdef MQ_HAVE_AVX2
-	{"avx2", mq_qkern_avx2, mq_qmmk_avx2, mq_qmmk_blk_avx2, "avx2"},
+	{"avx2", mq_qkern_avx2, mq_qmmk_avx2, mq_qmmk_blk_avx2, mq_qmmk_blkf_avx2, "avx2"},
 #endif
-	{"generic", mq_qkern_generic, mq_qmmk_generic, mq_qmmk_blk_generic, NULL},
+	{"generic", mq_qkern_generic, mq_qmmk_generic, mq_qmmk_blk_generic, mq_qmmk_blkf_generic, NULL},
 };
 #define NPATHS (sizeof paths / sizeof paths[0])
 
@@ -155,6 +156,12 @@ mq_qmmk_blk_fn mq_qmmk_blk_select(void)
 {
 	mq_qkern_select(NULL);
 	return paths[chosen].blk;
+}
+
+mq_qmmk_blkf_fn mq_qmmk_blkf_select(void)
+{
+	mq_qkern_select(NULL);
+	return paths[chosen].blkf;
 }
 
 mq_qmmk_i8_fn mq_qmmk_i8_select(void)

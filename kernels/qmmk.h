@@ -48,8 +48,22 @@ int mq_qmmk_blk_avx2(size_t, size_t, const float *, size_t, const float *, size_
                      const size_t *, mq_qmmk_blk_done, void *);
 int mq_qmmk_blk_avx512(size_t, size_t, const float *, size_t, const float *, size_t, size_t,
                        const size_t *, mq_qmmk_blk_done, void *);
-/* The block kernel of the chosen path. */
+/* The same in float32 (sums from zero in k order per segment, so the
+ * plain loop's float sums where every product is a float32 value). */
+typedef void (*mq_qmmk_blkf_done)(void *ctx, size_t i0, size_t j0, size_t mr, size_t nr,
+                                  size_t s, const float *T, size_t ldt);
+typedef int (*mq_qmmk_blkf_fn)(size_t M, size_t N, const float *A, size_t lda,
+                               const float *B, size_t ldb, size_t nseg, const size_t *seg,
+                               mq_qmmk_blkf_done done, void *ctx);
+int mq_qmmk_blkf_generic(size_t, size_t, const float *, size_t, const float *, size_t,
+                         size_t, const size_t *, mq_qmmk_blkf_done, void *);
+int mq_qmmk_blkf_avx2(size_t, size_t, const float *, size_t, const float *, size_t, size_t,
+                      const size_t *, mq_qmmk_blkf_done, void *);
+int mq_qmmk_blkf_avx512(size_t, size_t, const float *, size_t, const float *, size_t,
+                        size_t, const size_t *, mq_qmmk_blkf_done, void *);
+/* The block kernels of the chosen path. */
 mq_qmmk_blk_fn mq_qmmk_blk_select(void);
+mq_qmmk_blkf_fn mq_qmmk_blkf_select(void);
 
 /* C = A.B exactly in int32, for int8 A and B (INT8 codes are the values
  * at scale 1) and K <= 65536 (so that no int32 lane can wrap: K * 255 *
