@@ -14,35 +14,25 @@
 #include <string.h>
 
 #include "qmmk.h"
+#include "qmmk_tile.h"
 
 #ifndef MQ_QMMK_NAME
 #define MQ_QMMK_NAME mq_qmmk_generic
 #endif
 
-/* Tile MR x NR: MR * NR / VL accumulators fill most of the vector
- * registers (16 of 32 zmm, 12 of 16 ymm, 8 of 16 xmm).  KC keeps a packed
- * A micro-panel (MR x KC) in L1 and a B micro-panel (KC x NR) in L2; MC x
- * KC of packed A sits in L2 too.  Larger KC measured faster (fewer passes
- * of C through the accumulators) up to KC = 512 on Zen 4.
+/* Tile MR x NR (qmmk_tile.h).  KC keeps a packed A micro-panel (MR x KC)
+ * in L1 and a B micro-panel (KC x NR) in L2; MC x KC of packed A sits in
+ * L2 too.  Larger KC measured faster (fewer passes of C through the
+ * accumulators) up to KC = 512 on Zen 4.
  *
  * The tile is written with GCC/Clang vector types rather than plain
  * arrays: the auto-vectorizer kept a plain [MR][NR] array in registers for
  * some shapes and spilled it for others (10-50x slower, depending on MR,
  * NR and the instruction set), while vector types give the same code for
  * every shape. */
-#if defined(__AVX512F__)
-#define VL 16
-#define MR 8
-#define NR 32
-#elif defined(__AVX2__)
-#define VL 8
-#define MR 4
-#define NR 24
-#else
-#define VL 4
-#define MR 4
-#define NR 8
-#endif
+#define VL MQ_TF_VL
+#define MR MQ_TF_MR
+#define NR MQ_TF_NR
 #define NV (NR / VL)
 #define KC 512
 #define MC 96

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "qmmk.h"
+#include "qmmk_tile.h"
 
 #ifndef MQ_QMMK_BLK_NAME
 #define MQ_QMMK_BLK_NAME mq_qmmk_blk_generic
@@ -25,8 +26,7 @@
 #endif
 
 /* A K panel holds whole segments, at most KC long (B micro-panel KC x NR
- * in L1/L2, A micro-panel MR x KC in L1).  Tiles: 16 of 32 zmm, 12 of 16
- * ymm, 8 of 16 xmm, as in qmmk.c. */
+ * in L1/L2, A micro-panel MR x KC in L1).  Tiles: qmmk_tile.h. */
 #define KC MQ_QMMK_BLK_MAXSEG
 #define MC 64
 
@@ -38,19 +38,9 @@
 #define TILE vd_tile
 #define FN MQ_QMMK_BLK_NAME
 #define DONE mq_qmmk_blk_done
-#if defined(__AVX512F__)
-#define VL 8
-#define MR 8
-#define NR 16
-#elif defined(__AVX2__)
-#define VL 4
-#define MR 4
-#define NR 12
-#else
-#define VL 2
-#define MR 4
-#define NR 4
-#endif
+#define VL MQ_TD_VL
+#define MR MQ_TD_MR
+#define NR MQ_TD_NR
 #include "qmmk_blk.inc"
 #undef T
 #undef V
@@ -71,17 +61,7 @@
 #define TILE vf_tile
 #define FN MQ_QMMK_BLKF_NAME
 #define DONE mq_qmmk_blkf_done
-#if defined(__AVX512F__)
-#define VL 16
-#define MR 8
-#define NR 32
-#elif defined(__AVX2__)
-#define VL 8
-#define MR 4
-#define NR 24
-#else
-#define VL 4
-#define MR 4
-#define NR 8
-#endif
+#define VL MQ_TF_VL
+#define MR MQ_TF_MR
+#define NR MQ_TF_NR
 #include "qmmk_blk.inc"
