@@ -620,14 +620,19 @@ static void blk_done(void *ctxv, size_t i0, size_t j0, size_t mr, size_t nr, siz
 {
 	const blk_ctx *c = ctxv;
 	const job *jb = c->jb;
+	double rs[MQ_QMMK_BLK_MAXNR];
+	for (size_t j = 0; j < nr; j++)
+		rs[j] = rscale(jb, s, j0 + j);
 	for (size_t r = 0; r < mr; r++) {
 		double sl = lscale(jb, c->r0 + i0 + r, s);
 		double *ai = c->acc + (i0 + r) * jb->N + j0;
 		const double *t = T + r * ldt;
-		for (size_t j = 0; j < nr; j++) {
-			double d = t[j] * (sl * (double)rscale(jb, s, j0 + j));
-			ai[j] = s == 0 ? d : ai[j] + d;
-		}
+		if (s == 0)
+			for (size_t j = 0; j < nr; j++)
+				ai[j] = t[j] * (sl * rs[j]);
+		else
+			for (size_t j = 0; j < nr; j++)
+				ai[j] += t[j] * (sl * rs[j]);
 	}
 }
 
@@ -663,14 +668,19 @@ static void blkf_done(void *ctxv, size_t i0, size_t j0, size_t mr, size_t nr, si
 {
 	const blkf_ctx *c = ctxv;
 	const job *jb = c->jb;
+	float rs[MQ_QMMK_BLK_MAXNR];
+	for (size_t j = 0; j < nr; j++)
+		rs[j] = rscale(jb, s, j0 + j);
 	for (size_t r = 0; r < mr; r++) {
 		float sl = lscale(jb, c->r0 + i0 + r, s);
 		float *ai = c->acc + (i0 + r) * jb->N + j0;
 		const float *t = T + r * ldt;
-		for (size_t j = 0; j < nr; j++) {
-			float d = t[j] * (sl * rscale(jb, s, j0 + j));
-			ai[j] = s == 0 ? d : ai[j] + d;
-		}
+		if (s == 0)
+			for (size_t j = 0; j < nr; j++)
+				ai[j] = t[j] * (sl * rs[j]);
+		else
+			for (size_t j = 0; j < nr; j++)
+				ai[j] += t[j] * (sl * rs[j]);
 	}
 }
 

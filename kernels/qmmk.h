@@ -37,6 +37,7 @@ mq_qmmk_fn mq_qmmk_select(void);
  * a double value (the caller checks).  Returns 0, or -1 if its packing
  * buffers cannot be allocated (no call to done then). */
 #define MQ_QMMK_BLK_MAXSEG 512
+#define MQ_QMMK_BLK_MAXNR 64 /* no tile is wider (qmmk_tile.h) */
 typedef void (*mq_qmmk_blk_done)(void *ctx, size_t i0, size_t j0, size_t mr, size_t nr,
                                  size_t s, const double *T, size_t ldt);
 typedef int (*mq_qmmk_blk_fn)(size_t M, size_t N, const float *A, size_t lda, const float *B,

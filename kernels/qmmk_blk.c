@@ -65,3 +65,6 @@
 #define MR MQ_TF_MR
 #define NR MQ_TF_NR
 #include "qmmk_blk.inc"
+
+_Static_assert(MQ_TF_NR <= MQ_QMMK_BLK_MAXNR && MQ_TD_NR <= MQ_QMMK_BLK_MAXNR,
+               "a tile is wider than the callers' buffers (qmmk.h)");
