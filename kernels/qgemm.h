@@ -98,7 +98,7 @@
  * METRIQ_ISA applies) whenever every product of the two formats' values
  * is a float32 value (every format of <= 8 bits, bf16 x 8-bit, not fp16 x
  * fp16): its sums are the plain loop's, bit for bit (tests check every
- * path), at about 1.15x the time of an sgemm (BENCHMARKS.md); under
+ * path), at 1.1-1.3x the time of an sgemm (BENCHMARKS.md); under
  * block:B (blocks of at most 512) its float sibling in qmmk.h sums each
  * block from zero in k order and descales it in float while in L1; else
  * the plain loop.  MODEL evaluates the model product by product (about
