@@ -968,17 +968,24 @@ static mq_status run_blas(const job *jb, int level)
 }
 
 /* EXACT where no single gemm is exact (e5m2: sums of up to 73 bits):
- * images split as in the wide plain loops, im = hi 2^16 + lo with |hi| <=
- * 2^16 and 0 <= lo < 2^16, and per segment four dgemms on the halves,
+ * L's integer images split as in the wide plain loops, im = hi 2^16 + lo
+ * with |hi| <= 2^16 and 0 <= lo < 2^16, and per segment dgemms on the
+ * halves.  Two-sided (rz < 0), R split too and four dgemms:
  *   HH = Lh.Rh,  X = Lh.Rl + Ll.Rh,  LL = Ll.Rl,
- * each an integer sum below 2 kk 2^32 < 2^53 (kk < 2^20), so exact; then
- * row_exact's wide_to_double(HH, X, 0, LL) rounds HH 2^32 + X 2^16 + LL
- * once, and the descale is row_exact's.  So: row_exact's numbers, at four
- * dgemms. */
-static mq_status run_blas_split(const job *jb)
+ * each an integer sum below 2 kk 2^32 < 2^53 (kk < 2^20), so exact.
+ * One-sided (rz >= 0: R's images share rz trailing zero bits and
+ * kk 2^16 max|R image| 2^-rz < 2^53, which the caller checked), R whole:
+ *   X = Lh.R',  LL = Ll.R',  R' = R's images / 2^rz,
+ * two dgemms, exact for the same reason.  Then row_exact's
+ * wide_to_double(HH, X, 0, LL) rounds HH 2^32 + X 2^16 + LL once (times
+ * 2^rz, a power of two), and the descale is row_exact's: row_exact's
+ * numbers, at two or four dgemms' time. */
+static mq_status run_blas_split(const job *jb, int rz)
 {
 	size_t M = jb->M, K = jb->K, N = jb->N;
-	double *lh = malloc(2 * M * K * sizeof *lh), *rh = malloc(2 * K * N * sizeof *rh);
+	int two = rz < 0;
+	double *lh = malloc(2 * M * K * sizeof *lh);
+	double *rh = malloc((two ? 2 : 1) * K * N * sizeof *rh);
 	double *D = malloc(3 * M * N * sizeof *D);
 	double *acc = jb->nseg > 1 || !jb->Cd ? malloc(M * N * sizeof *acc) : jb->Cd;
 	double *rs = malloc(N * sizeof *rs);
@@ -988,21 +995,29 @@ static mq_status run_blas_split(const job *jb)
 			free(acc);
 		return MQ_ENOMEM;
 	}
-	double *ll = lh + M * K, *rl = rh + K * N;
+	double *ll = lh + M * K, *rl = two ? rh + K * N : rh;
 	for (size_t i = 0; i < M * K; i++)
 		lh[i] = jb->l.hi[i], ll[i] = jb->l.lo[i];
-	for (size_t i = 0; i < K * N; i++)
-		rh[i] = jb->r.hi[i], rl[i] = jb->r.lo[i];
+	double inv = two ? 1.0 : ldexp(1.0 / jb->r.u, -rz); /* powers of two: exact */
+	for (size_t i = 0; i < K * N; i++) {
+		if (two)
+			rh[i] = jb->r.hi[i], rl[i] = jb->r.lo[i];
+		else
+			rh[i] = (double)jb->r.v[i] * inv;
+	}
 	double *HH = D, *X = D + M * N, *LL = D + 2 * M * N;
-	const double uu = jb->l.u * jb->r.u;
+	if (!two)
+		memset(HH, 0, M * N * sizeof *HH);
+	const double uu = jb->l.u * jb->r.u * (two ? 1.0 : ldexp(1.0, rz));
 	for (size_t s = 0; s < jb->nseg; s++) {
 		size_t k0 = jb->seg[s], kk = jb->seg[s + 1] - k0;
-		const double *ops[4][2] = {{lh, rh}, {lh, rl}, {ll, rh}, {ll, rl}};
-		double *out[4] = {HH, X, X, LL};
-		for (int g = 0; g < 4; g++)
+		const double *ops[4][2] = {{ll, rl}, {lh, rl}, {lh, rh}, {ll, rh}};
+		double *out[4] = {LL, X, HH, X};
+		/* one-sided: Ll.R' and Lh.R' only (rl = rh = R') */
+		for (int g = 0; g < (two ? 4 : 2); g++)
 			cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)kk,
 			            1.0, ops[g][0] + k0, (int)K, ops[g][1] + k0 * N, (int)N,
-			            g == 2 ? 1.0 : 0.0, out[g], (int)N);
+			            g == 3 ? 1.0 : 0.0, out[g], (int)N);
 		for (size_t j = 0; j < N; j++)
 			rs[j] = rscale(jb, s, j);
 		for (size_t i = 0; i < M; i++) {
@@ -1148,8 +1163,16 @@ static mq_status qmatmul(const mq_qmatmul_cfg *cfg, size_t M, size_t K, size_t N
 			s = operand_images(&jb.l, M * K, jb.wide);
 			if (s == MQ_OK)
 				s = operand_images(&jb.r, K * N, jb.wide);
+			int rz = -1; /* one-sided split where R's reduced images allow it */
+			if (s == MQ_OK && split) {
+				double mr;
+				int zr;
+				image_range(jb.r.v, K * N, jb.r.u, &mr, &zr);
+				if ((double)kmax * 65536.0 * ldexp(mr, -zr) < 9007199254740992.0)
+					rz = zr;
+			}
 			if (s == MQ_OK)
-				s = split ? run_blas_split(&jb) : run_threads(&jb, nthreads);
+				s = split ? run_blas_split(&jb, rz) : run_threads(&jb, nthreads);
 		}
 	} else if (s == MQ_OK) {
 		if (jb.acc == MQ_ACCUM_FP32 && !(cfg->flags & MQ_QMM_REFERENCE) &&

@@ -90,8 +90,9 @@
  * and any number of BLAS threads.  Where no single gemm is exact (e5m2:
  * sums of up to 73 bits) and segments are shorter than 2^20, the integer
  * images are split in 16-bit halves and each segment takes four dgemms
- * on the halves, each exact, combined in int64 and rounded once: four
- * dgemms' time, the plain loops' numbers.  Otherwise (MQ_QMM_REFERENCE,
+ * on the halves (two where R's images, less their common trailing zeros,
+ * are narrow enough to stay whole), each exact, combined in int64 and
+ * rounded once: the plain loops' numbers.  Otherwise (MQ_QMM_REFERENCE,
  * IEEE inf or NaN in an operand) plain loops run: integer images in
  * int64 (split in 16-bit halves when a sum could leave int64).  MQ_ACCUM_FP32 runs the register-tiled kernel of
  * qmmk.h (one per instruction set, chosen with the quantize kernel's,

@@ -531,6 +531,41 @@ static void test_blk_kernel(void)
 	mq_qkern_force(NULL);
 }
 
+/* Exact e5m2 products through the split dgemms (qgemm.c run_blas_split)
+ * against the plain loops.  Which split a case takes depends on its data;
+ * with a probe, the cases of this file took the one-sided split 46 times
+ * (test_brute, test_threads, test_paths) and the two-sided one 17 times
+ * (these and test_paths). */
+static void test_split(void)
+{
+	struct {
+		int ls, rs;
+		const char *g;
+		size_t M, K, N;
+	} cs[] = {
+		{60, 20, "channel", 23, 512, 19},
+		{20, 60, "channel", 23, 512, 19},
+		{60, 60, "tensor", 7, 700, 9},
+		{60, 24, "block:128", 9, 384, 11},
+	};
+	for (size_t t = 0; t < sizeof cs / sizeof cs[0]; t++) {
+		size_t M = cs[t].M, K = cs[t].K, N = cs[t].N;
+		float *L = malloc(M * K * sizeof *L), *R = malloc(K * N * sizeof *R);
+		double *a = malloc(M * N * sizeof *a), *b = malloc(M * N * sizeof *b);
+		fill(L, M * K, cs[t].ls);
+		fill(R, K * N, cs[t].rs);
+		mq_qmatmul_cfg c;
+		cfg_make(&c, "e5m2", cs[t].g, "e5m2", cs[t].g, "rtne", MQ_SCALE_FP32, MQ_ACCUM_EXACT);
+		CHECK(mq_qmatmul_f64(&c, M, K, N, L, R, a, 1, NULL, NULL) == MQ_OK, "split");
+		c.flags = MQ_QMM_REFERENCE;
+		CHECK(mq_qmatmul_f64(&c, M, K, N, L, R, b, 1, NULL, NULL) == MQ_OK, "loops");
+		size_t at = 0;
+		CHECK(same_bits(a, b, M * N, &at), "e5m2 %s spreads %d/%d: C[%zu] %.17g, loops %.17g",
+		      cs[t].g, cs[t].ls, cs[t].rs, at, a[at], b[at]);
+		free(L), free(R), free(a), free(b);
+	}
+}
+
 static void test_ref(void)
 {
 	const size_t M = 6, K = 9, N = 4;
@@ -636,6 +671,7 @@ int main(void)
 	test_fp32_kernel();
 	test_int8_kernel();
 	test_blk_kernel();
+	test_split();
 	test_ref();
 	test_bad();
 	test_zeros();
