@@ -853,6 +853,16 @@ static void image_range(const float *v, size_t n, double u, double *maxim, int *
 	*tz = z;
 }
 
+/* The longest segment of K (make_segments). */
+static size_t seg_max(const job *jb)
+{
+	size_t kmax = 0;
+	for (size_t s = 0; s < jb->nseg; s++)
+		if (jb->seg[s + 1] - jb->seg[s] > kmax)
+			kmax = jb->seg[s + 1] - jb->seg[s];
+	return kmax;
+}
+
 /* 2 if sgemm cannot round, 1 if dgemm cannot, 0 otherwise.  With images
  * reduced by their common power of two, every product is an integer (in
  * units of uL' uR') of magnitude at most maxL' maxR', and every partial
@@ -862,10 +872,7 @@ static void image_range(const float *v, size_t n, double u, double *maxim, int *
  * far from float32's subnormals. */
 static int blas_level(const job *jb)
 {
-	size_t kmax = 0;
-	for (size_t s = 0; s < jb->nseg; s++)
-		if (jb->seg[s + 1] - jb->seg[s] > kmax)
-			kmax = jb->seg[s + 1] - jb->seg[s];
+	size_t kmax = seg_max(jb);
 	double ml, mr;
 	int zl, zr;
 	image_range(jb->l.v, jb->M * jb->K, jb->l.u, &ml, &zl);
@@ -1133,10 +1140,7 @@ static mq_status qmatmul(const mq_qmatmul_cfg *cfg, size_t M, size_t K, size_t N
 			level = blas_level(&jb);
 		if (level && jb.nseg > 1) {
 			/* block scales: the block kernel, where segments fit its panel */
-			size_t kmax = 0;
-			for (size_t t = 0; t < jb.nseg; t++)
-				if (jb.seg[t + 1] - jb.seg[t] > kmax)
-					kmax = jb.seg[t + 1] - jb.seg[t];
+			size_t kmax = seg_max(&jb);
 			if (kmax <= MQ_QMMK_BLK_MAXSEG)
 				jb.blkkern = mq_qmmk_blk_select();
 		}
@@ -1149,10 +1153,7 @@ static mq_status qmatmul(const mq_qmatmul_cfg *cfg, size_t M, size_t K, size_t N
 			 * products below 2^62 in one int64.  Else split. */
 			double il = (double)cfg->lhs.q.fmt.max / jb.l.u;
 			double ir = (double)cfg->rhs.q.fmt.max / jb.r.u;
-			size_t kmax = 0;
-			for (size_t t = 0; t < jb.nseg; t++)
-				if (jb.seg[t + 1] - jb.seg[t] > kmax)
-					kmax = jb.seg[t + 1] - jb.seg[t];
+			size_t kmax = seg_max(&jb);
 			jb.wide = !(il < 2147483648.0 && ir < 2147483648.0 &&
 			            (double)kmax * il * ir < 4611686018427387904.0);
 			/* four dgemms on 16-bit halves, where their sums are exact */
@@ -1177,10 +1178,7 @@ static mq_status qmatmul(const mq_qmatmul_cfg *cfg, size_t M, size_t K, size_t N
 	} else if (s == MQ_OK) {
 		if (jb.acc == MQ_ACCUM_FP32 && !(cfg->flags & MQ_QMM_REFERENCE) &&
 		    fp32_kernel_ok(&cfg->lhs.q.fmt, &cfg->rhs.q.fmt)) {
-			size_t kmax = 0;
-			for (size_t t = 0; t < jb.nseg; t++)
-				if (jb.seg[t + 1] - jb.seg[t] > kmax)
-					kmax = jb.seg[t + 1] - jb.seg[t];
+			size_t kmax = seg_max(&jb);
 			if (jb.nseg > 1 && kmax <= MQ_QMMK_BLK_MAXSEG)
 				jb.blkfkern = mq_qmmk_blkf_select();
 			else
