@@ -6,7 +6,7 @@
 
 Reads each grid cell's "seconds" from a manifest (any run: one process, a
 shard merge, MPI) and replays the scheduling of `mpirun -n N metriq run`
-(harness/dist.h): rank 0 coordinates and runs no cell, the N-1 workers
+(harness/run/dist.h): rank 0 coordinates and runs no cell, the N-1 workers
 each take the next cell in the grid's order when they become free, and a
 grid's cells are dealt only once the grid before it is done.  It prints,
 per rank count, the projected time, the speedup over one worker, the

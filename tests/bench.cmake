@@ -1,4 +1,4 @@
-# bench.cmake: `metriq bench` (harness/cmd_bench.c).  bench_run.cmake runs
+# bench.cmake: `metriq bench` (harness/cli/cmd_bench.c).  bench_run.cmake runs
 # it from outside and reads the JSON it stored.
 set(MQ_BENCH_RUN ${CMAKE_CURRENT_LIST_DIR}/bench_run.cmake)
 

@@ -1,4 +1,4 @@
-# compare.cmake: `metriq compare` (harness/cmd_compare.c).  The files in
+# compare.cmake: `metriq compare` (harness/cli/cmd_compare.c).  The files in
 # tests/data are real metriq-bench outputs (compare_avx512 and
 # compare_generic: one run each with METRIQ_ISA unset and =generic;
 # compare_reps: --benchmark_repetitions=3; compare_aggonly: the same with

@@ -1,6 +1,6 @@
-/* mpi.c: MPI behind plain functions (see mpi.h). */
+/* comm.c: MPI behind plain functions (see comm.h). */
 #define _POSIX_C_SOURCE 200809L /* nanosleep */
-#include "mpi.h"
+#include "comm.h"
 
 #include <stdio.h>
 #include <stdlib.h>

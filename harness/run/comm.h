@@ -1,4 +1,4 @@
-/* mpi.h: the little of MPI that metriq uses, behind plain functions.
+/* comm.h: the little of MPI that metriq uses, behind plain functions.
  *
  * Built with METRIQ_MPI these call MPI; built without, they describe one
  * process (rank 0 of 1) and the calls that need other ranks fail.  Only

@@ -11,7 +11,7 @@
  * order, cells done out of order are held in the manifest meanwhile, and
  * the files are renamed into place as in any run.  Rank 0 runs no cell
  * itself: it stays free to answer at once and costs a core only while it
- * handles a message (it polls, sleeping up to 1 ms; mpi.h), so it may share
+ * handles a message (it polls, sleeping up to 1 ms; comm.h), so it may share
  * a core with a worker.  A worker's grid iterator asks rank 0 for the next
  * cell index, runs only the cells it is given, and sends each cell's rows
  * (records, rows.h) when the cell ends; it writes no file.  A cell's

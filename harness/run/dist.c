@@ -22,7 +22,7 @@
 #include <sys/resource.h>
 
 #include "json.h"
-#include "mpi.h"
+#include "comm.h"
 #include "rows.h"
 
 enum { TAG_REQ = 1, TAG_RES, TAG_FIN, TAG_CELL, TAG_BYE };

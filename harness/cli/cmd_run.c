@@ -34,7 +34,7 @@
 #include "json.h"
 #include "lmetriq.h"
 #include "manifest.h"
-#include "mpi.h"
+#include "comm.h"
 #include "run.h"
 
 /* OpenBLAS's thread count, where OpenBLAS serves the BLAS calls (weak, as
