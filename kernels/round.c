@@ -5,15 +5,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
+
+#define ROUNDINGS(X) X("rtne", MQ_RTNE) X("rtz", MQ_RTZ) X("rna", MQ_RNA) X("sr", MQ_SR)
+#define OVERFLOWS(X) X("saturate", MQ_OVF_SATURATE) X("ieee", MQ_OVF_IEEE)
+#define UNDERFLOWS(X) X("gradual", MQ_UNF_GRADUAL) X("flush", MQ_UNF_FLUSH)
+
+static const mq_name roundings[] = {ROUNDINGS(MQ_NAME_ROW)};
+static const mq_name overflows[] = {OVERFLOWS(MQ_NAME_ROW)};
+static const mq_name underflows[] = {UNDERFLOWS(MQ_NAME_ROW)};
+#define NROWS(t) (sizeof t / sizeof t[0])
+
+const char *mq_rounding_known(void)
+{
+	return MQ_KNOWN(ROUNDINGS, ", sr:K (1 <= K <= 32)");
+}
+
+const char *mq_overflow_known(void)
+{
+	return MQ_KNOWN(OVERFLOWS, "");
+}
+
+const char *mq_underflow_known(void)
+{
+	return MQ_KNOWN(UNDERFLOWS, "");
+}
+
 mq_status mq_rounding_parse(const char *name, mq_rounding *r)
 {
 	if (!name || !r)
 		return MQ_EROUNDING;
 	r->sr_bits = 32;
-	if (!strcmp(name, "rtne")) r->mode = MQ_RTNE;
-	else if (!strcmp(name, "rtz")) r->mode = MQ_RTZ;
-	else if (!strcmp(name, "rna")) r->mode = MQ_RNA;
-	else if (!strcmp(name, "sr")) r->mode = MQ_SR;
+	int mode = mq_name_find(roundings, NROWS(roundings), name);
+	if (mode >= 0)
+		r->mode = (mq_round_mode)mode;
 	else if (!strncmp(name, "sr:", 3)) {
 		const char *p = name + 3;
 		int k = 0, nd = 0;
@@ -30,26 +55,27 @@ mq_status mq_rounding_parse(const char *name, mq_rounding *r)
 
 const char *mq_rounding_name(const mq_rounding *r, char *buf)
 {
-	static const char *names[] = {"rtne", "rtz", "rna", "sr"};
 	if (r->mode == MQ_SR && r->sr_bits != 32)
 		snprintf(buf, 8, "sr:%d", r->sr_bits);
 	else
-		snprintf(buf, 8, "%s", names[r->mode]);
+		snprintf(buf, 8, "%s", mq_name_of(roundings, NROWS(roundings), (int)r->mode));
 	return buf;
 }
 
 mq_status mq_overflow_parse(const char *name, mq_overflow *o)
 {
-	if (name && !strcmp(name, "saturate")) *o = MQ_OVF_SATURATE;
-	else if (name && !strcmp(name, "ieee")) *o = MQ_OVF_IEEE;
-	else return MQ_EOPTION;
+	int v = mq_name_find(overflows, NROWS(overflows), name);
+	if (v < 0)
+		return MQ_EOPTION;
+	*o = (mq_overflow)v;
 	return MQ_OK;
 }
 
 mq_status mq_underflow_parse(const char *name, mq_underflow *u)
 {
-	if (name && !strcmp(name, "gradual")) *u = MQ_UNF_GRADUAL;
-	else if (name && !strcmp(name, "flush")) *u = MQ_UNF_FLUSH;
-	else return MQ_EOPTION;
+	int v = mq_name_find(underflows, NROWS(underflows), name);
+	if (v < 0)
+		return MQ_EOPTION;
+	*u = (mq_underflow)v;
 	return MQ_OK;
 }

@@ -52,4 +52,9 @@ const char *mq_rounding_name(const mq_rounding *r, char *buf);
 mq_status mq_overflow_parse(const char *name, mq_overflow *o);   /* saturate|ieee */
 mq_status mq_underflow_parse(const char *name, mq_underflow *u); /* gradual|flush */
 
+/* The names each parser above accepts, "a, b, c", for error messages. */
+const char *mq_rounding_known(void);
+const char *mq_overflow_known(void);
+const char *mq_underflow_known(void);
+
 #endif

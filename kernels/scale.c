@@ -9,6 +9,7 @@
  * its own scale divisor. */
 #include "scale.h"
 
+#include "names.h"
 #include "qkern.h"
 
 #include <math.h>
@@ -17,14 +18,47 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define GRANS(X) X("tensor", MQ_GRAN_TENSOR) X("channel", MQ_GRAN_CHANNEL) \
+	X("fine", MQ_GRAN_FINE)
+#define SCALES(X) X("fp32", MQ_SCALE_FP32) X("pow2", MQ_SCALE_POW2)
+#define ROLES(X) X("lhs", MQ_LHS) X("rhs", MQ_RHS)
+static const mq_name grans[] = {GRANS(MQ_NAME_ROW)};
+static const mq_name scales[] = {SCALES(MQ_NAME_ROW)};
+static const mq_name roles[] = {ROLES(MQ_NAME_ROW)};
+#define NROWS(t) (sizeof t / sizeof t[0])
+
+const char *mq_gran_known(void)
+{
+	return MQ_KNOWN(GRANS, ", block:B");
+}
+
+const char *mq_scale_mode_known(void)
+{
+	return MQ_KNOWN(SCALES, "");
+}
+
+const char *mq_role_known(void)
+{
+	return MQ_KNOWN(ROLES, "");
+}
+
+mq_status mq_role_parse(const char *name, mq_operand *op)
+{
+	int v = mq_name_find(roles, NROWS(roles), name);
+	if (v < 0)
+		return MQ_EOPTION;
+	*op = (mq_operand)v;
+	return MQ_OK;
+}
+
 mq_status mq_gran_parse(const char *name, mq_granularity *g)
 {
 	if (!name || !g)
 		return MQ_EGRAN;
 	g->block = 0;
-	if (!strcmp(name, "tensor")) g->kind = MQ_GRAN_TENSOR;
-	else if (!strcmp(name, "channel")) g->kind = MQ_GRAN_CHANNEL;
-	else if (!strcmp(name, "fine")) g->kind = MQ_GRAN_FINE;
+	int kind = mq_name_find(grans, NROWS(grans), name);
+	if (kind >= 0)
+		g->kind = (mq_gran_kind)kind;
 	else if (!strncmp(name, "block:", 6)) {
 		const char *p = name + 6;
 		size_t b = 0;
@@ -42,19 +76,19 @@ mq_status mq_gran_parse(const char *name, mq_granularity *g)
 
 const char *mq_gran_name(const mq_granularity *g, char *buf, size_t len)
 {
-	static const char *names[] = {"tensor", "channel", "fine", "block"};
 	if (g->kind == MQ_GRAN_BLOCK)
 		snprintf(buf, len, "block:%zu", g->block);
 	else
-		snprintf(buf, len, "%s", names[g->kind]);
+		snprintf(buf, len, "%s", mq_name_of(grans, NROWS(grans), (int)g->kind));
 	return buf;
 }
 
 mq_status mq_scale_mode_parse(const char *name, mq_scale_mode *m)
 {
-	if (name && !strcmp(name, "fp32")) *m = MQ_SCALE_FP32;
-	else if (name && !strcmp(name, "pow2")) *m = MQ_SCALE_POW2;
-	else return MQ_EOPTION;
+	int v = mq_name_find(scales, NROWS(scales), name);
+	if (v < 0)
+		return MQ_EOPTION;
+	*m = (mq_scale_mode)v;
 	return MQ_OK;
 }
 

@@ -60,6 +60,11 @@ typedef struct mq_granularity {
 mq_status mq_gran_parse(const char *name, mq_granularity *g);
 const char *mq_gran_name(const mq_granularity *g, char *buf, size_t len);
 mq_status mq_scale_mode_parse(const char *name, mq_scale_mode *m); /* fp32|pow2 */
+mq_status mq_role_parse(const char *name, mq_operand *op);          /* lhs|rhs */
+/* The names the parsers above accept, "a, b, c", for error messages. */
+const char *mq_gran_known(void);
+const char *mq_scale_mode_known(void);
+const char *mq_role_known(void);
 
 /* An LHS is rows x K (FREE, CONTRACT); an RHS is K x cols (CONTRACT, FREE).
  * Batched: batch x rows x cols with the first axis the EXAMPLE axis. */

@@ -111,19 +111,15 @@ void mq_checkqcfg(lua_State *L, int idx, int dflt, int arg, const char *what, in
 	if (mq_format_get(format, &q->fmt))
 		bad(L, arg, what, "format", format, mq_format_known());
 	if (mq_rounding_parse(rounding, &q->rnd))
-		bad(L, arg, what, "rounding", rounding, "rtne, rtz, rna, sr, sr:K (1 <= K <= 32)");
+		bad(L, arg, what, "rounding", rounding, mq_rounding_known());
 	if (mq_overflow_parse(ovf, &q->ovf))
-		bad(L, arg, what, "overflow", ovf, "saturate, ieee");
+		bad(L, arg, what, "overflow", ovf, mq_overflow_known());
 	if (mq_underflow_parse(unf, &q->unf))
-		bad(L, arg, what, "underflow", unf, "gradual, flush");
+		bad(L, arg, what, "underflow", unf, mq_underflow_known());
 	if (mq_scale_mode_parse(scale, &cfg->op.mode))
-		bad(L, arg, what, "scale", scale, "fp32, pow2");
-	if (!strcmp(role, "lhs"))
-		cfg->role = MQ_LHS;
-	else if (!strcmp(role, "rhs"))
-		cfg->role = MQ_RHS;
-	else
-		bad(L, arg, what, "role", role, "lhs, rhs");
+		bad(L, arg, what, "scale", scale, mq_scale_mode_known());
+	if (mq_role_parse(role, &cfg->role))
+		bad(L, arg, what, "role", role, mq_role_known());
 
 	/* granularity, with block = B as a shorthand for block:B */
 	int bt = getf(L, sidx, dflt, "block");
@@ -146,7 +142,8 @@ void mq_checkqcfg(lua_State *L, int idx, int dflt, int arg, const char *what, in
 	if (!gran)
 		gran = "tensor";
 	if (mq_gran_parse(gran, &cfg->op.gran))
-		bad(L, arg, what, "granularity", gran, "tensor, channel, fine, block:B (or block = B)");
+		bad(L, arg, what, "granularity", gran,
+		    lua_pushfstring(L, "%s (or block = B)", mq_gran_known()));
 	if (block)
 		lua_pop(L, 1);
 
