@@ -9,6 +9,7 @@
  * significant bits on its integer image, so no double rounding can creep
  * in between the exact sum and the accumulator. */
 #include "accum.h"
+#include "bits.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -74,10 +75,7 @@ mq_status mq_accum_model_check(const mq_accum_model *m)
 static inline double pow2d(int k)
 {
 	if (k >= -1022 && k <= 1023) {
-		uint64_t b = (uint64_t)(k + 1023) << 52;
-		double d;
-		memcpy(&d, &b, 8);
-		return d;
+		return mq_u2d((uint64_t)(k + 1023) << 52);
 	}
 	return ldexp(1.0, k);
 }
@@ -85,9 +83,7 @@ static inline double pow2d(int k)
 /* floor(log2 |t|) of a non-zero finite double. */
 static inline int expo(double t)
 {
-	uint64_t b;
-	memcpy(&b, &t, 8);
-	int e = (int)((b >> 52) & 0x7ff);
+	int e = (int)((mq_d2u(t) >> 52) & 0x7ff);
 	if (e)
 		return e - 1023;
 	return ilogb(t); /* double subnormal: never for products of floats */
@@ -96,9 +92,7 @@ static inline int expo(double t)
 /* E(x) = max(floor(log2 |x|), emin) of a non-zero finite float. */
 static inline int opexp(float x, int emin)
 {
-	uint32_t b;
-	memcpy(&b, &x, 4);
-	int e = (int)((b >> 23) & 0xff);
+	int e = (int)((mq_f2u(x) >> 23) & 0xff);
 	e = e ? e - 127 : ilogbf(x); /* float32 subnormal */
 	return e > emin ? e : emin;
 }

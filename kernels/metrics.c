@@ -1,5 +1,6 @@
 /* metrics.c: error measures and statistics (see metrics.h for definitions). */
 #include "metrics.h"
+#include "bits.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -107,17 +108,13 @@ static double quantile_sorted(const double *s, size_t n, double p)
  * before +0. */
 static inline uint32_t fkey(float f)
 {
-	uint32_t u;
-	memcpy(&u, &f, 4);
+	uint32_t u = mq_f2u(f);
 	return u & 0x80000000u ? ~u : u | 0x80000000u;
 }
 
 static inline float fval(uint32_t k)
 {
-	uint32_t u = k & 0x80000000u ? k & 0x7fffffffu : ~k;
-	float f;
-	memcpy(&f, &u, 4);
-	return f;
+	return mq_u2f(k & 0x80000000u ? k & 0x7fffffffu : ~k);
 }
 
 /* A sorted double copy of x; NULL on allocation failure.  LSD radix sort

@@ -19,29 +19,17 @@
 #include <math.h>
 #include <string.h>
 
+#include "bits.h"
 #include "qkern.h"
 #include "rng.h"
 
 #define F32_INF 0x7f800000u
 
-static inline uint32_t f2u(float x)
-{
-	uint32_t u;
-	memcpy(&u, &x, 4);
-	return u;
-}
-
-static inline float u2f(uint32_t u)
-{
-	float x;
-	memcpy(&x, &u, 4);
-	return x;
-}
 
 /* 2^k as a float for -149 <= k <= 127, built from bits. */
 static inline float pow2_bits(int k)
 {
-	return k >= -126 ? u2f((uint32_t)(k + 127) << 23) : u2f(1u << (k + 149));
+	return k >= -126 ? mq_u2f((uint32_t)(k + 127) << 23) : mq_u2f(1u << (k + 149));
 }
 
 mq_status mq_qspec_check(const mq_qspec *q)
@@ -121,7 +109,7 @@ static inline rounded round_float(const mq_qspec *q, uint32_t u, uint32_t rbits)
 		r.kind = R_OVERFLOW;
 		return r;
 	}
-	if (q->unf == MQ_UNF_FLUSH && u < f2u(f->min_subnormal))
+	if (q->unf == MQ_UNF_FLUSH && u < mq_f2u(f->min_subnormal))
 		return r; /* the paper's rule: below the smallest subnormal is zero */
 	int ef = (int)(u >> 23);
 	uint64_t sig = u & 0x7fffffu;
@@ -250,15 +238,15 @@ static inline float quant_one(const mq_qspec *q, float v, uint32_t rbits, mq_qst
                               uint32_t *code)
 {
 	const mq_format *f = &q->fmt;
-	uint32_t vb = f2u(v), neg = vb >> 31, u = vb & 0x7fffffffu;
+	uint32_t vb = mq_f2u(v), neg = vb >> 31, u = vb & 0x7fffffffu;
 	rounded r = round_any(q, vb, rbits);
 	if (r.kind == R_NAN) {
 		st->nan += u > F32_INF;
 		*code = f->has_nan ? with_sign(f, f->nancode, neg) : 0;
 		/* NaN in, NaN out; E8M0 also maps negatives here */
-		return u > F32_INF ? u2f(vb | 0x00400000u) : NAN;
+		return u > F32_INF ? mq_u2f(vb | 0x00400000u) : NAN;
 	}
-	st->clipped += u > f2u(f->max);
+	st->clipped += u > mq_f2u(f->max);
 	float out;
 	uint32_t mag = r.mag;
 	if (r.kind == R_OVERFLOW) {
@@ -276,7 +264,7 @@ static inline float quant_one(const mq_qspec *q, float v, uint32_t rbits, mq_qst
 	*code = with_sign(f, mag, neg);
 	if (f->kind == MQ_KIND_E8M0)
 		neg = 0; /* unsigned: only -0 gets here, and its value is +2^-127 */
-	return u2f(f2u(out) | (neg << 31));
+	return mq_u2f(mq_f2u(out) | (neg << 31));
 }
 
 uint32_t mq_encode1(const mq_qspec *q, float x, uint32_t rbits)

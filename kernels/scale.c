@@ -9,6 +9,7 @@
  * its own scale divisor. */
 #include "scale.h"
 
+#include "bits.h"
 #include "names.h"
 #include "qkern.h"
 
@@ -266,19 +267,6 @@ static inline uint32_t amax_bits(const float *restrict x, size_t n, uint32_t m)
 
 #define F32_MAX_BITS 0x7f7fffffu
 
-static float float_of_bits(uint32_t b)
-{
-	float f;
-	memcpy(&f, &b, 4);
-	return f;
-}
-
-static uint32_t bits_of_float(float f)
-{
-	uint32_t b;
-	memcpy(&b, &f, 4);
-	return b;
-}
 
 /* Fold the absmax of rows [r0, r1) into sc[g - g0] for their groups g0 ..
  * g0 + w - 1, kept there as float32 bits of the max (float_of_bits); returns
@@ -295,9 +283,9 @@ static uint32_t rows_amax(const grid *gr, const float *x, size_t r0, size_t r1, 
 			float *g = sc + gb;
 			uint32_t m = 0;
 			for (size_t j = 0; j < n3; j++) {
-				uint32_t b = bits_of_float(row[j]) & 0x7fffffffu, c = bits_of_float(g[j]);
+				uint32_t b = mq_f2u(row[j]) & 0x7fffffffu, c = mq_f2u(g[j]);
 				c = b > c ? b : c;
-				g[j] = float_of_bits(c);
+				g[j] = mq_u2f(c);
 				m = c > m ? c : m;
 			}
 			worst = m > worst ? m : worst;
@@ -306,8 +294,8 @@ static uint32_t rows_amax(const grid *gr, const float *x, size_t r0, size_t r1, 
 		for (size_t j0 = 0; j0 < n3; j0 += d3) {
 			size_t end = j0 + d3 < n3 ? j0 + d3 : n3;
 			float *g = &sc[gb + (j0 / d3) * s3];
-			uint32_t m = amax_bits(row + j0, end - j0, bits_of_float(*g));
-			*g = float_of_bits(m);
+			uint32_t m = amax_bits(row + j0, end - j0, mq_f2u(*g));
+			*g = mq_u2f(m);
 			worst = m > worst ? m : worst;
 		}
 	}
