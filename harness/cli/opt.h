@@ -35,10 +35,10 @@
  *   MQ_OPT_SIZE    uint64_t: an element count, decimal with an optional
  *                  binary suffix K, M, G, T (2^10 .. 2^40; lower case too),
  *                  or 2^N; within [min, max]
- *   MQ_OPT_LIST    mq_optlist: comma-separated items, none empty, with
- *                  min..max items in all
- * For INT and SIZE, min = max = 0 means no bound but the type's; for LIST,
- * 1..MQ_OPT_LIST_MAX items.  Bounds show in --help and in errors.
+ *   MQ_OPT_LIST    mq_optlist: comma-separated items, none empty, at most
+ *                  max in all (0: MQ_OPT_LIST_MAX); min is not used
+ * For INT and SIZE, min = max = 0 means no bound but the type's.  Bounds
+ * show in --help and in errors.
  */
 #ifndef MQ_OPT_H
 #define MQ_OPT_H
@@ -63,7 +63,7 @@ typedef struct mq_opt {
 	void *dst;         /* where the value goes (see the kinds above) */
 	const char *arg;   /* the value's name in --help ("N", "DIR"); NULL for a flag */
 	const char *help;  /* one or more lines, '\n' between them */
-	int64_t min, max;  /* bounds: INT and SIZE values, LIST item counts */
+	int64_t min, max;  /* bounds: INT and SIZE values; max: LIST item count */
 } mq_opt;
 
 /* The row that ends a table. */
@@ -80,7 +80,8 @@ typedef struct mq_optcmd {
 
 enum { MQ_OPT_LIST_MAX = 64, MQ_OPT_LIST_CHARS = 1024 };
 
-/* The items of a list option, each NUL-terminated in buf. */
+/* The items of a list option, each NUL-terminated in buf.  Start it as
+ * {0}; n == 0 afterwards means the option was not given (use the default). */
 typedef struct mq_optlist {
 	size_t n;
 	const char *v[MQ_OPT_LIST_MAX];
