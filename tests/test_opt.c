@@ -212,6 +212,25 @@ static void test_errors(void)
 	bad("--thread 2", "unknown option '--thread' (see 'metriq test --help')");
 }
 
+/* Lists are copied into a fixed buffer: more than fits is an error, not
+ * a truncation or an overrun. */
+static void test_list_room(void)
+{
+	static char big[MQ_OPT_LIST_CHARS + 8];
+	memset(big, 'a', sizeof big - 1);
+	char name_[] = "test", opt[] = "--formats";
+	char *argv[] = {name_, opt, big, NULL};
+	memset(&list, 0, sizeof list);
+	int r = mq_opt_getargs(&cmd, 3, argv, NULL, err, sizeof err);
+	CHECK(r == MQ_OPT_ERROR && strstr(err, "--formats: ") == err && strstr(err, "is too long"),
+	      "a list longer than its buffer: %d '%s'", r, err);
+	big[MQ_OPT_LIST_CHARS - 1] = 0; /* exactly fills buf with its NUL */
+	memset(&list, 0, sizeof list);
+	r = mq_opt_getargs(&cmd, 3, argv, NULL, err, sizeof err);
+	CHECK(r == 0 && list.n == 1 && strlen(list.v[0]) == MQ_OPT_LIST_CHARS - 1,
+	      "a list that just fits: %d '%s'", r, err);
+}
+
 static void test_pass_unknown(void)
 {
 	const mq_optcmd pass = {"test", "", "", opts, 1};
@@ -254,6 +273,7 @@ int main(void)
 	test_size();
 	test_syntax();
 	test_errors();
+	test_list_room();
 	test_pass_unknown();
 	test_help();
 	if (failures)
