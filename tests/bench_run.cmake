@@ -75,7 +75,7 @@ elseif(CASE STREQUAL "bad_args")
   expect_fail("benchmark_context" "'--benchmark_context=a=b': metriq bench sets"
               "${METRIQ}" bench --out "${WORK}/out" --benchmark_context=a=b)
   expect_fail("stray" "unexpected argument 'BM_copy'" "${METRIQ}" bench BM_copy)
-  expect_fail("no folder" "--out needs a folder" "${METRIQ}" bench --out)
+  expect_fail("no folder" "option '--out' needs a value" "${METRIQ}" bench --out)
   if(EXISTS "${WORK}/out")
     message(FATAL_ERROR "a refused run created ${WORK}/out")
   endif()
@@ -115,7 +115,7 @@ elseif(CASE STREQUAL "plot_bad")
   expect_fail("folder under a file" "cannot create ${WORK}/file/p: Not a directory"
               "${METRIQ}" compare --plot "${WORK}/file/p" "${DATA}/compare_avx512.json"
               "${DATA}/compare_generic.json")
-  expect_fail("no folder" "--plot needs a folder" "${METRIQ}" compare --plot)
+  expect_fail("no folder" "option '--plot' needs a value" "${METRIQ}" compare --plot)
 else()
   message(FATAL_ERROR "unknown CASE '${CASE}'")
 endif()

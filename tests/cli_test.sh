@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # CLI tests for `metriq formats` and `metriq quantize`: known values,
-# options, and bad input (message naming the problem, non-zero exit).
+# options, and bad input (message naming the problem, exit status 2); the
+# command table (help, unknown commands) and the option parser as the
+# commands see it (harness/cli/opt.c; tests/test_opt.c tests it alone).
 set -u
 M=${1:?usage: cli_test.sh path/to/metriq}
 pass=0 fail=0
@@ -18,7 +20,7 @@ expect_err() {
 	local err rc
 	err=$(printf '%s' "$2" | $M $1 2>&1 >/dev/null)
 	rc=$?
-	[ $rc -ne 0 ] || bad "metriq $1: exit 0, want non-zero"
+	[ $rc -eq 2 ] || bad "metriq $1: exit $rc, want 2"
 	case "$err" in *"$3"*) ok ;; *) bad "metriq $1: message '$err' lacks '$3'" ;; esac
 }
 
@@ -66,13 +68,54 @@ expect_err "quantize --format int8 --overflow ieee" "1" "no infinity or NaN"
 expect_err "quantize --format e4m3 --scale 0" "1" "--scale '0'"
 expect_err "quantize --format e4m3 --scale -1" "1" "--scale '-1'"
 expect_err "quantize --format e4m3 --scale nan" "1" "--scale 'nan'"
-expect_err "quantize --format e4m3 --seed -3" "1" "--seed '-3'"
+expect_err "quantize --format e4m3 --seed -3" "1" "--seed: '-3' is not a decimal integer in 0..18446744073709551615"
 expect_err "quantize --format e4m3 --bogus" "1" "unknown option '--bogus'"
 expect_err "quantize --format" "1" "needs a value"
 expect_err "quantize --format e4m3" "1 2 abc 4" "input item 3 'abc' is not a number"
 expect_err "quantize --format e4m3" "1.5x" "'1.5x' is not a number"
 expect_err "formats extra" "" "unexpected argument 'extra'"
 expect_err "frobnicate" "" "unknown command 'frobnicate'"
+expect_err "frobnicate" "" "known: formats, quantize, advise, run, merge, plot, compare, bench"
+expect_err "help frobnicate" "" "unknown command 'frobnicate'"
+
+# seeds are decimal, whatever they look like: 010 is ten, not eight
+sr() { yes 0.3 | head -n 500 | $M quantize --format e4m3 --rounding sr:8 "$@" | md5sum; }
+s10=$(sr --seed 10) s010=$(sr --seed 010) s8=$(sr --seed 8)
+[ "$s10" = "$s010" ] && ok || bad "--seed 010 differs from --seed 10"
+[ "$s10" != "$s8" ] && ok || bad "--seed 010 reads as octal 8"
+[ "$(sr --seed=10)" = "$s10" ] && ok || bad "--seed=10 differs from --seed 10"
+[ "$(sr --seed 0)" = "$(sr)" ] && ok || bad "the default seed is not 0"
+sr --seed 18446744073709551615 >/dev/null && ok || bad "--seed 2^64-1 refused"
+for v in 12x 0x10 -3 +3 " 3" "" 1e3 18446744073709551616 99999999999999999999; do
+	err=$(echo 1 | $M quantize --format e4m3 --seed "$v" 2>&1 >/dev/null)
+	rc=$?
+	[ $rc -eq 2 ] || bad "--seed '$v': exit $rc, want 2"
+	[ "$err" = "metriq quantize: --seed: '$v' is not a decimal integer in 0..18446744073709551615" ] \
+		&& ok || bad "--seed '$v': message '$err'"
+done
+# --opt=value, --, flags with values, stray arguments
+expect_out "--format=e4m3 --overflow=ieee" "500 0.1" "nan 0.1015625"
+expect_out "--codes --format e4m3 --" "1" "0x38"
+expect_err "quantize --format e4m3 -- --codes" "1" "unexpected argument '--codes'"
+expect_err "quantize --format e4m3 --codes=1" "1" "option '--codes' takes no value"
+expect_err "quantize --format e4m3 --seed" "1" "option '--seed' needs a value"
+expect_err "quantize --format e4m3 extra" "1" "unexpected argument 'extra'"
+expect_err "formats --bogus" "" "metriq formats: unknown option '--bogus'"
+expect_err "plot --bogus fig4" "" "metriq plot: unknown option '--bogus'"
+
+# every command's --help comes from its option table; 'metriq help CMD' is
+# the same text; 'metriq help' lists the commands
+for c in formats quantize plot compare bench; do
+	h=$($M $c --help) && ok || bad "$c --help: non-zero exit"
+	case "$h" in "usage: metriq $c"*"options:"*"-h, --help"*) ok ;; *) bad "$c --help: '$h'" ;; esac
+	[ "$($M help $c)" = "$h" ] && ok || bad "metriq help $c differs from $c --help"
+done
+case "$($M quantize --help)" in *"--seed N "*"(decimal)"*) ok ;; *) bad "quantize --help: no --seed" ;; esac
+l=$($M help) && ok || bad "metriq help: non-zero exit"
+[ "$($M --help)" = "$l" ] && ok || bad "metriq --help differs from metriq help"
+for c in formats quantize advise run merge plot compare bench; do
+	case "$l" in *"  $c "*) ok ;; *) bad "metriq help does not list $c" ;; esac
+done
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -30,17 +30,17 @@
 #include <lua.h>
 
 #include "cli.h"
+#include "opt.h"
 
 extern char **environ;
 
-static const char usage[] =
-    "usage: metriq bench [--out DIR] [GOOGLE-BENCHMARK FLAGS...]\n\n"
+static const char about[] =
     "Runs metriq-bench (built next to metriq) and stores its JSON, with the\n"
     "machine's context (CPU model, cores, metriq's ISA path, library\n"
-    "versions), as DIR/bench-<host>-<YYYYMMDD-HHMMSS>.json (DIR defaults to\n"
-    "results/bench and is created if missing).  Other flags are passed to\n"
-    "metriq-bench, e.g. --benchmark_filter=BM_qgemm --benchmark_repetitions=3\n"
-    "(metriq-bench --help lists them).  Compare files with 'metriq compare'.\n";
+    "versions), as DIR/bench-<host>-<YYYYMMDD-HHMMSS>.json.  Other flags are\n"
+    "passed to metriq-bench, e.g. --benchmark_filter=BM_qgemm\n"
+    "--benchmark_repetitions=3 (metriq-bench --help lists them).  Compare\n"
+    "files with 'metriq compare'.\n";
 
 /* mkdir -p; 0 or -1 with errno set. */
 static int mkdirs(const char *path)
@@ -124,44 +124,46 @@ static int run_bench(const char *exe, char **argv)
 	return 0;
 }
 
+/* The options (argv[1..n), after mq_opt_parse) that go on to metriq-bench,
+ * into bargv from index 4 on; the new end of bargv, or -1. */
+static int pass_on(int n, char **argv, char **bargv)
+{
+	int nb = 4;
+	for (int i = 1; i <= n; i++) {
+		const char *a = argv[i];
+		if (!strncmp(a, "--benchmark_out", 15) || !strncmp(a, "--benchmark_context", 19))
+			return mq_cli_error("bench", "'%s': metriq bench sets the output file, its "
+			                    "format and the context itself (use --out DIR)", a), -1;
+		if (a[0] != '-')
+			return mq_cli_error("bench", "unexpected argument '%s' (see 'metriq bench "
+			                    "--help')", a), -1;
+		bargv[nb++] = argv[i];
+	}
+	return nb;
+}
+
 int mq_cmd_bench(int argc, char **argv)
 {
 	const char *dir = "results/bench";
+	const mq_opt opts[] = {
+		{"out", 0, MQ_OPT_STRING, &dir, "DIR",
+		 "the folder for the JSON (default results/bench;\ncreated if missing)", 0, 0},
+		MQ_OPT_END,
+	};
+	const mq_optcmd cmd = {"bench", "[--out DIR] [GOOGLE-BENCHMARK FLAGS...]", about, opts, 1};
+	int n = mq_opt_parse(&cmd, argc, argv, NULL);
+	if (n < 0)
+		return mq_opt_status(n);
+	if (!*dir)
+		return mq_cli_error("bench", "--out needs a folder");
 	/* metriq-bench's argv: exe, our three flags, the pass-through ones, NULL */
-	char **bargv = calloc((size_t)argc + 5, sizeof *bargv);
+	char **bargv = calloc((size_t)n + 5, sizeof *bargv);
 	if (!bargv)
 		return mq_cli_error("bench", "out of memory");
-	int nb = 4, rc = 2;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(usage, stdout);
-			free(bargv);
-			return 0;
-		}
-		if (!strcmp(a, "--out")) {
-			if (i + 1 >= argc) {
-				free(bargv);
-				return mq_cli_error("bench", "--out needs a folder\n%s", usage);
-			}
-			dir = argv[++i];
-		} else if (!strncmp(a, "--out=", 6)) {
-			dir = a + 6;
-		} else if (!strncmp(a, "--benchmark_out", 15) ||
-		           !strncmp(a, "--benchmark_context", 19)) {
-			free(bargv);
-			return mq_cli_error("bench", "'%s': metriq bench sets the output file, its "
-			                    "format and the context itself (use --out DIR)", a);
-		} else if (a[0] != '-') {
-			free(bargv);
-			return mq_cli_error("bench", "unexpected argument '%s'\n%s", a, usage);
-		} else {
-			bargv[nb++] = argv[i];
-		}
-	}
-	if (!*dir) {
+	int rc = 2, nb = pass_on(n, argv, bargv);
+	if (nb < 0) {
 		free(bargv);
-		return mq_cli_error("bench", "--out needs a folder\n%s", usage);
+		return 2;
 	}
 
 	char exe[PATH_MAX];

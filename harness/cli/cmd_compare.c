@@ -39,6 +39,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "plot.h"
 
 enum { RATE_ITEMS, RATE_BYTES, RATE_RUNS, NRATE };
@@ -322,17 +323,13 @@ static void print_context(size_t i, const bfile *f)
 	printf("\n");
 }
 
-static const char usage[] =
-    "usage: metriq compare FILE.json [FILE.json ...]\n"
-    "       metriq compare --plot DIR FILE.json FILE.json [FILE.json ...]\n\n"
+static const char about[] =
     "Prints Google Benchmark JSON files side by side (metriq-bench\n"
     "--benchmark_out=FILE --benchmark_out_format=json, results/gpu/throughput.json):\n"
     "each file's context, then per benchmark its rate in every file\n"
     "(items/s where present, else bytes/s, else runs/s from real_time; the\n"
     "median over repetitions) and the ratio of each file to the first\n"
-    "(above 1: faster than the first).  '-' where a file lacks the benchmark.\n"
-    "--plot DIR: also a bar chart of the ratios, DIR/compare.png and .svg\n"
-    "(gnuplot), from DIR/compare.csv; needs two files or more.\n";
+    "(above 1: faster than the first).  '-' where a file lacks the benchmark.\n";
 
 /* The ratios as CSV (temp file, renamed): benchmark, then one column per
  * later file, headed "[k] NAME"; '-' where there is no ratio. */
@@ -376,23 +373,25 @@ static int write_ratios(const char *dir, const bfile *f, size_t nf, const char *
 
 int mq_cmd_compare(int argc, char **argv)
 {
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(usage, stdout);
-		return 0;
-	}
 	const char *plotdir = NULL;
-	if (argc >= 2 && !strcmp(argv[1], "--plot")) {
-		if (argc < 3 || !argv[2][0])
-			return mq_cli_error("compare", "--plot needs a folder\n%s", usage);
-		plotdir = argv[2];
-		argc -= 2, argv += 2;
-	}
-	if (argc < 2)
-		return mq_cli_error("compare", "no file given\n%s", usage);
-	for (int i = 1; i < argc; i++)
-		if (argv[i][0] == '-' && argv[i][1])
-			return mq_cli_error("compare", "unknown option '%s'\n%s", argv[i], usage);
-	size_t nf = (size_t)argc - 1;
+	const mq_opt opts[] = {
+		{"plot", 0, MQ_OPT_STRING, &plotdir, "DIR",
+		 "also a bar chart of the ratios, DIR/compare.png and .svg\n"
+		 "(gnuplot), from DIR/compare.csv; needs two files or more", 0, 0},
+		MQ_OPT_END,
+	};
+	const mq_optcmd cmd = {"compare",
+	                       "FILE.json [FILE.json ...]\n"
+	                       "       metriq compare --plot DIR FILE.json FILE.json [FILE.json ...]",
+	                       about, opts, 0};
+	int n = mq_opt_parse(&cmd, argc, argv, NULL);
+	if (n < 0)
+		return mq_opt_status(n);
+	if (plotdir && !*plotdir)
+		return mq_cli_error("compare", "--plot needs a folder");
+	if (n < 1)
+		return mq_cli_error("compare", "no file given (see 'metriq compare --help')");
+	size_t nf = (size_t)n;
 	if (plotdir && nf < 2)
 		return mq_cli_error("compare", "--plot draws ratios to the first file: give two "
 		                    "files or more");

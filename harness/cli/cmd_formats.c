@@ -4,19 +4,26 @@
 
 #include "cli.h"
 #include "metriq.h"
+#include "opt.h"
+
+static const mq_opt opts[] = {
+	MQ_OPT_END,
+};
+
+static const mq_optcmd cmd = {
+    "formats", "",
+    "Prints every named format: bits, bias, largest value, smallest normal and\n"
+    "subnormal, inf/NaN.  Any eXmY (IEEE-like), eXmYfn (no inf, one NaN), eXmYmx\n"
+    "(no inf/NaN) and int2..int16 are accepted by name as well.\n",
+    opts, 0};
 
 int mq_cmd_formats(int argc, char **argv)
 {
-	if (argc > 1) {
-		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-			printf("usage: metriq formats\n\nPrints every named format: bits, bias, "
-			       "largest value, smallest normal and subnormal, inf/NaN.\n"
-			       "Any eXmY (IEEE-like), eXmYfn (no inf, one NaN), eXmYmx (no inf/NaN)\n"
-			       "and int2..int16 are accepted by name as well.\n");
-			return 0;
-		}
+	int n = mq_opt_parse(&cmd, argc, argv, NULL);
+	if (n < 0)
+		return mq_opt_status(n);
+	if (n > 0)
 		return mq_cli_error("formats", "unexpected argument '%s'", argv[1]);
-	}
 	printf("%-6s %4s %5s %14s %14s %14s  %-4s %-4s  %s\n", "name", "bits", "bias", "max",
 	       "min_normal", "min_subnormal", "inf", "nan", "kind");
 	const char *name;

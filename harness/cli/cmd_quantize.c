@@ -9,17 +9,14 @@
 
 #include "cli.h"
 #include "metriq.h"
+#include "opt.h"
 
-static const char usage[] =
-    "usage: metriq quantize --format F [--rounding R] [--scale S]\n"
-    "                       [--overflow saturate|ieee] [--underflow gradual|flush]\n"
-    "                       [--seed N] [--codes]\n\n"
+static const char about[] =
     "Reads whitespace-separated decimal numbers (nan, inf, -inf accepted) from\n"
     "stdin, rounds each to float32, quantizes value/scale to format F and prints\n"
-    "the dequantized value (times scale) one per line, exactly (%%.9g; -0 kept).\n"
+    "the dequantized value (times scale) one per line, exactly (%.9g; -0 kept).\n"
     "With --codes prints the code in hex instead.  Stochastic rounding of the\n"
-    "i-th number (from 0) uses random word i of the stream --seed.\n"
-    "Rounding: rtne (default), rtz, rna, sr, sr:K.  'metriq formats' lists formats.\n";
+    "i-th number (from 0) uses random word i of the stream --seed.\n";
 
 static int next_token(FILE *in, char *buf, size_t len)
 {
@@ -67,29 +64,26 @@ static void print_value(float v)
 int mq_cmd_quantize(int argc, char **argv)
 {
 	const char *fmt = NULL, *rnd = "rtne", *ovf = "saturate", *unf = "gradual";
-	const char *scale_s = NULL, *seed_s = NULL;
+	const char *scale_s = NULL;
+	uint64_t seed = 0;
 	int codes = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char **dst = NULL;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(usage, stdout);
-			return 0;
-		} else if (!strcmp(a, "--codes")) {
-			codes = 1;
-			continue;
-		} else if (!strcmp(a, "--format")) dst = &fmt;
-		else if (!strcmp(a, "--rounding")) dst = &rnd;
-		else if (!strcmp(a, "--overflow")) dst = &ovf;
-		else if (!strcmp(a, "--underflow")) dst = &unf;
-		else if (!strcmp(a, "--scale")) dst = &scale_s;
-		else if (!strcmp(a, "--seed")) dst = &seed_s;
-		else
-			return mq_cli_error("quantize", "unknown option '%s' (try --help)", a);
-		if (i + 1 >= argc)
-			return mq_cli_error("quantize", "option '%s' needs a value", a);
-		*dst = argv[++i];
-	}
+	const mq_opt opts[] = {
+		{"format", 0, MQ_OPT_STRING, &fmt, "F", "the format ('metriq formats' lists them)", 0, 0},
+		{"rounding", 0, MQ_OPT_STRING, &rnd, "R", "rtne (default), rtz, rna, sr, sr:K", 0, 0},
+		{"scale", 0, MQ_OPT_STRING, &scale_s, "S", "a finite number > 0 (default 1)", 0, 0},
+		{"overflow", 0, MQ_OPT_STRING, &ovf, "O", "saturate (default) or ieee", 0, 0},
+		{"underflow", 0, MQ_OPT_STRING, &unf, "U", "gradual (default) or flush", 0, 0},
+		{"seed", 0, MQ_OPT_SEED, &seed, "N", "the random stream of sr, default 0", 0, 0},
+		{"codes", 0, MQ_OPT_FLAG, &codes, NULL, "print codes in hex, not values", 0, 0},
+		MQ_OPT_END,
+	};
+	const mq_optcmd cmd = {"quantize", "--format F [OPTIONS]", about, opts, 0};
+	int n = mq_opt_parse(&cmd, argc, argv, NULL);
+	if (n < 0)
+		return mq_opt_status(n);
+	if (n > 0)
+		return mq_cli_error("quantize", "unexpected argument '%s' (the numbers come on stdin)",
+		                    argv[1]);
 	if (!fmt)
 		return mq_cli_error("quantize", "missing --format (known: %s)", mq_format_known());
 	mq_qspec q;
@@ -108,14 +102,7 @@ int mq_cmd_quantize(int argc, char **argv)
 	float scale = 1.0f;
 	if (scale_s && (!parse_float(scale_s, &scale) || !(scale > 0.0f) || isinf(scale)))
 		return mq_cli_error("quantize", "--scale '%s' is not a finite number > 0", scale_s);
-	if (seed_s) {
-		char *end;
-		errno = 0;
-		unsigned long long v = strtoull(seed_s, &end, 0);
-		if (end == seed_s || *end || errno || seed_s[0] == '-')
-			return mq_cli_error("quantize", "--seed '%s' is not a non-negative integer", seed_s);
-		q.seed = v;
-	}
+	q.seed = seed;
 	char tok[128];
 	uint64_t index = 0;
 	int r;

@@ -7,10 +7,11 @@
 #include <string.h>
 #include "cli.h"
 
-static const struct {
+/* The commands, in the order 'metriq help' lists them. */
+static const struct mq_command {
 	const char *name;
 	int (*run)(int, char **);
-	const char *help;
+	const char *summary;
 } commands[] = {
 	{"formats", mq_cmd_formats, "table of every known number format"},
 	{"quantize", mq_cmd_quantize, "quantize numbers read from stdin"},
@@ -21,6 +22,7 @@ static const struct {
 	{"compare", mq_cmd_compare, "benchmark JSON files side by side, with ratios"},
 	{"bench", mq_cmd_bench, "run metriq-bench and store its JSON with the machine's context"},
 };
+enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
 int mq_cli_error(const char *cmd, const char *fmt, ...)
 {
@@ -36,9 +38,46 @@ int mq_cli_error(const char *cmd, const char *fmt, ...)
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: metriq COMMAND [OPTIONS]\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
-	fprintf(out, "\n'metriq COMMAND --help' describes a command.\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n'metriq COMMAND --help' or 'metriq help COMMAND' describes a command.\n");
+}
+
+static const struct mq_command *find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+static int unknown(const char *name)
+{
+	fprintf(stderr, "metriq: unknown command '%s' (known:", name);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", commands[i].name);
+	fprintf(stderr, "; 'metriq help' describes them)\n");
+	return 2;
+}
+
+/* metriq help [COMMAND]: the list, or that command's own --help. */
+static int help(int argc, char **argv)
+{
+	if (argc < 3) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc > 3) {
+		fprintf(stderr, "metriq help: one command at most (got '%s' after '%s')\n", argv[3],
+		        argv[2]);
+		return 2;
+	}
+	const struct mq_command *c = find(argv[2]);
+	if (!c)
+		return unknown(argv[2]);
+	char opt[] = "--help";
+	char *args[] = {argv[2], opt, NULL};
+	return c->run(2, args);
 }
 
 int main(int argc, char **argv)
@@ -56,14 +95,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		usage(stdout);
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "metriq: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return 2;
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
+		return help(argc, argv);
+	const struct mq_command *c = find(argv[1]);
+	if (!c)
+		return unknown(argv[1]);
+	return c->run(argc - 1, argv + 1);
 }
