@@ -92,11 +92,14 @@ int mq_cmd_quantize(int argc, char **argv)
 		return mq_cli_error("quantize", "unknown format '%s' (known: %s)", fmt,
 		                    mq_format_known());
 	if (mq_rounding_parse(rnd, &q.rnd) != MQ_OK)
-		return mq_cli_error("quantize", "unknown rounding '%s' (known: rtne, rtz, rna, sr, sr:K with 1 <= K <= 32)", rnd);
+		return mq_cli_error("quantize", "unknown rounding '%s' (known: %s)", rnd,
+		                    mq_rounding_known());
 	if (mq_overflow_parse(ovf, &q.ovf) != MQ_OK)
-		return mq_cli_error("quantize", "unknown overflow rule '%s' (known: saturate, ieee)", ovf);
+		return mq_cli_error("quantize", "unknown overflow rule '%s' (known: %s)", ovf,
+		                    mq_overflow_known());
 	if (mq_underflow_parse(unf, &q.unf) != MQ_OK)
-		return mq_cli_error("quantize", "unknown underflow rule '%s' (known: gradual, flush)", unf);
+		return mq_cli_error("quantize", "unknown underflow rule '%s' (known: %s)", unf,
+		                    mq_underflow_known());
 	if (mq_qspec_check(&q) != MQ_OK)
 		return mq_cli_error("quantize", "format '%s' has no infinity or NaN: --overflow ieee is meaningless for it", fmt);
 	float scale = 1.0f;
