@@ -25,3 +25,8 @@ add_executable(advise_gen ${CMAKE_CURRENT_LIST_DIR}/advise_gen.c)
 target_link_libraries(advise_gen PRIVATE mqkernels m)
 add_test(NAME advise COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/advise_test.sh
          $<TARGET_FILE:metriq> $<TARGET_FILE:advise_gen> ${CMAKE_CURRENT_BINARY_DIR}/advise-out)
+
+# kernels/advise.h: Hill's estimator, the measures and the rule, in C
+add_executable(test_advise ${CMAKE_CURRENT_LIST_DIR}/test_advise.c)
+target_link_libraries(test_advise PRIVATE mqkernels m)
+add_test(NAME advise_kernel COMMAND test_advise)
