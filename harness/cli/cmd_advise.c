@@ -3,11 +3,11 @@
  * tail index, the error of every candidate format x rounding at one scale
  * granularity, and a recommendation by the rule in docs/advise.md.
  *
- * Reading is io/ (tensorfile.h); quantizing and measuring are the kernels
- * (mq_quantize_tensor, mq_error_split, mq_relerr, mq_stat_moments), the
- * same code behind the paper's figures, so an advised number and a figure's
- * number mean the same thing.  CSV files are written whole to NAME.tmp and
- * renamed over NAME, so a reader never sees half a file. */
+ * Reading is io/ (tensorfile.h); the measures and the rule are
+ * kernels/advise.h (mq_advise), the code behind metriq.advise too; this
+ * file parses the options, prints, and writes the CSV files.  Those are
+ * written whole to NAME.tmp and renamed over NAME, so a reader never sees
+ * half a file. */
 #define _POSIX_C_SOURCE 200809L /* mkdir */
 #include <errno.h>
 #include <math.h>
