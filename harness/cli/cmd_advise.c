@@ -3,11 +3,11 @@
  * tail index, the error of every candidate format x rounding at one scale
  * granularity, and a recommendation by the rule in docs/advise.md.
  *
- * Reading is io/ (tensorfile.h); quantizing and measuring are the kernels
- * (mq_quantize_tensor, mq_error_split, mq_relerr, mq_stat_moments), the
- * same code behind the paper's figures, so an advised number and a figure's
- * number mean the same thing.  CSV files are written whole to NAME.tmp and
- * renamed over NAME, so a reader never sees half a file. */
+ * Reading is io/ (tensorfile.h); the measures and the rule are
+ * kernels/advise.h (mq_advise), the code behind metriq.advise too; this
+ * file parses the options, prints, and writes the CSV files.  Those are
+ * written whole to NAME.tmp and renamed over NAME, so a reader never sees
+ * half a file. */
 #define _POSIX_C_SOURCE 200809L /* mkdir */
 #include <errno.h>
 #include <math.h>
@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "advise.h"
 #include "metriq.h"
 #include "tensorfile.h"
 
@@ -50,32 +51,18 @@ static const char usage[] =
     "                 DIR/metrics.csv (every candidate)\n"
     "docs/advise.md has the details.\n";
 
-#define MAXF 16 /* candidate formats */
-#define MAXR 8  /* candidate roundings */
+#define MAXF MQ_ADVISE_MAXFMT /* candidate formats */
+#define MAXR MQ_ADVISE_MAXRND /* candidate roundings */
 
+/* The method's options (advise.h) and what only the command needs. */
 typedef struct opts {
-	mq_granularity gran;
+	mq_advise_opts ad;
 	char gran_name[32];
 	mq_operand role;
-	mq_scale_mode scale;
-	uint64_t seed;
-	double under_budget, clip_budget, margin;
 	mq_io_opts io;
 	const char *out;
-	mq_format fmt[MAXF];
-	size_t nfmt;
-	mq_rounding rnd[MAXR];
 	char rnd_name[MAXR][16];
-	size_t nrnd;
 } opts;
-
-/* One candidate's measurements. */
-typedef struct cand {
-	size_t f, r;              /* indices into opts.fmt, opts.rnd */
-	double sqnr, mse, mean_re, max_re;
-	double clip_frac, clip_share, under_frac;
-	int ok;                   /* within both budgets */
-} cand;
 
 /* ---- option parsing ---- */
 
@@ -135,8 +122,7 @@ static int parse_args(int argc, char **argv, opts *o, int *nfiles, char ***files
 	const char *gran = "tensor", *role = "lhs", *formats = "int8,e4m3,e5m2";
 	const char *roundings = "rtne,sr", *scale = "fp32";
 	memset(o, 0, sizeof *o);
-	o->under_budget = 0.03;
-	o->clip_budget = 0.01;
+	mq_advise_defaults(&o->ad);
 	*files = malloc((size_t)argc * sizeof **files);
 	if (!*files)
 		return mq_cli_error("advise", "out of memory");
@@ -180,16 +166,16 @@ static int parse_args(int argc, char **argv, opts *o, int *nfiles, char ***files
 			unsigned long long s = strtoull(v, &end, hex ? 16 : 10);
 			if (!*v || *v == '-' || *end || errno)
 				return mq_cli_error("advise", "--seed '%s' is not a non-negative integer", v);
-			o->seed = s;
+			o->ad.seed = s;
 			break;
 		}
 		case 7:
 		case 8:
-			if (!parse_double(v, 0, 1, k == 7 ? &o->under_budget : &o->clip_budget))
+			if (!parse_double(v, 0, 1, k == 7 ? &o->ad.under_budget : &o->ad.clip_budget))
 				return mq_cli_error("advise", "%s '%s' is not a fraction in [0, 1]", a, v);
 			break;
 		case 9:
-			if (!parse_double(v, 0, INFINITY, &o->margin))
+			if (!parse_double(v, 0, INFINITY, &o->ad.margin))
 				return mq_cli_error("advise", "--margin '%s' is not a number of dB >= 0", v);
 			break;
 		case 10:
@@ -201,17 +187,17 @@ static int parse_args(int argc, char **argv, opts *o, int *nfiles, char ***files
 	}
 	if (*nfiles == 0)
 		return mq_cli_error("advise", "no input files (usage: metriq advise FILE... [options])");
-	if (mq_gran_parse(gran, &o->gran) != MQ_OK)
+	if (mq_gran_parse(gran, &o->ad.gran) != MQ_OK)
 		return mq_cli_error("advise", "unknown granularity '%s' (known: tensor, channel, "
 		                    "block:N with N >= 1)", gran);
-	mq_gran_name(&o->gran, o->gran_name, sizeof o->gran_name);
+	mq_gran_name(&o->ad.gran, o->gran_name, sizeof o->gran_name);
 	if (!strcmp(role, "lhs"))
 		o->role = MQ_LHS;
 	else if (!strcmp(role, "rhs"))
 		o->role = MQ_RHS;
 	else
 		return mq_cli_error("advise", "unknown role '%s' (known: lhs, rhs)", role);
-	if (mq_scale_mode_parse(scale, &o->scale) != MQ_OK)
+	if (mq_scale_mode_parse(scale, &o->ad.scale) != MQ_OK)
 		return mq_cli_error("advise", "unknown scale '%s' (known: fp32, pow2)", scale);
 	char items[MAXF][32];
 	size_t n;
@@ -219,97 +205,27 @@ static int parse_args(int argc, char **argv, opts *o, int *nfiles, char ***files
 		return mq_cli_error("advise", "--formats '%s' is not a comma list of at most %d "
 		                    "formats", formats, MAXF);
 	for (size_t i = 0; i < n; i++) {
-		if (mq_format_get(items[i], &o->fmt[i]) != MQ_OK)
+		if (mq_format_get(items[i], &o->ad.fmt[i]) != MQ_OK)
 			return mq_cli_error("advise", "unknown format '%s' (known: %s)", items[i],
 			                    mq_format_known());
 		/* E8M0 has no zero and no sign: it is a scale format, and a
 		 * tensor quantized to it has no meaningful error */
-		if (o->fmt[i].kind == MQ_KIND_E8M0)
+		if (o->ad.fmt[i].kind == MQ_KIND_E8M0)
 			return mq_cli_error("advise", "format '%s' is a scale format (no sign, no zero), "
 			                    "not a candidate for tensor elements", items[i]);
 	}
-	o->nfmt = n;
+	o->ad.nfmt = n;
 	if (!split(roundings, items, MAXR, &n))
 		return mq_cli_error("advise", "--roundings '%s' is not a comma list of at most %d "
 		                    "roundings", roundings, MAXR);
 	for (size_t i = 0; i < n; i++) {
-		if (mq_rounding_parse(items[i], &o->rnd[i]) != MQ_OK)
+		if (mq_rounding_parse(items[i], &o->ad.rnd[i]) != MQ_OK)
 			return mq_cli_error("advise", "unknown rounding '%s' (known: rtne, rtz, rna, sr, "
 			                    "sr:K with 1 <= K <= 32)", items[i]);
-		mq_rounding_name(&o->rnd[i], o->rnd_name[i]);
+		mq_rounding_name(&o->ad.rnd[i], o->rnd_name[i]);
 	}
-	o->nrnd = n;
+	o->ad.nrnd = n;
 	return 0;
-}
-
-/* ---- statistics ---- */
-
-/* Put the k+1 largest of a[0..n) in a[n-k-1..n), a[n-k-1] the smallest
- * of them (quickselect, three-way partition so that runs of equal values,
- * common in real tensors, cost no extra passes; pivots from a fixed LCG,
- * so the run is deterministic and no input order is a worst case in
- * practice). */
-static void select_top(float *a, size_t n, size_t target)
-{
-	size_t lo = 0, hi = n; /* target lies in [lo, hi) */
-	uint64_t rng = 0x9E3779B97F4A7C15ULL;
-	while (hi - lo > 1) {
-		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-		float p = a[lo + (size_t)((rng >> 33) % (hi - lo))];
-		size_t lt = lo, i = lo, gt = hi; /* [lo,lt) < p, [lt,i) == p, [gt,hi) > p */
-		while (i < gt) {
-			float v = a[i];
-			if (v < p) {
-				a[i++] = a[lt];
-				a[lt++] = v;
-			} else if (v > p) {
-				a[i] = a[--gt];
-				a[gt] = v;
-			} else
-				i++;
-		}
-		if (target < lt)
-			hi = lt;
-		else if (target >= gt)
-			lo = gt;
-		else
-			return;
-	}
-}
-
-/* Hill's estimator of the tail index alpha from the k largest magnitudes
- * X(1) >= ... >= X(k) over the threshold X(k+1):
- *     1/alpha = (1/k) sum_{i<=k} ln(X(i) / X(k+1)),
- * with k = floor(sqrt(m)) (at least 10) of the m nonzero magnitudes, a
- * common choice that lets k grow with m while k/m -> 0.  A power-law tail
- * P(|X| > x) ~ x^-alpha gives alpha (Student-t with nu degrees of freedom:
- * nu); a normal sample gives a large value that grows slowly with m.  NaN
- * when m < 20, +inf when the top k+1 are all equal. */
-static double hill(const float *x, size_t n, size_t *kout)
-{
-	size_t m = 0;
-	for (size_t i = 0; i < n; i++)
-		m += x[i] != 0.0f;
-	*kout = 0;
-	if (m < 20)
-		return NAN;
-	float *a = malloc(m * sizeof *a);
-	if (!a)
-		return NAN;
-	m = 0;
-	for (size_t i = 0; i < n; i++)
-		if (x[i] != 0.0f)
-			a[m++] = fabsf(x[i]);
-	size_t k = (size_t)floor(sqrt((double)m));
-	if (k < 10)
-		k = 10;
-	select_top(a, m, m - k - 1);
-	double thr = a[m - k - 1], s = 0.0;
-	for (size_t i = m - k; i < m; i++)
-		s += log((double)a[i] / thr);
-	free(a);
-	*kout = k;
-	return s > 0.0 ? (double)k / s : INFINITY;
 }
 
 /* ---- output ---- */
@@ -419,91 +335,14 @@ typedef struct sink {
 	size_t tensors;
 } sink;
 
-/* Measure every candidate on x (n elements, layout l); fill c[]. */
-static int measure(const opts *o, const mq_layout *l, const float *x, size_t n, size_t nnz,
-                   float *y, float *re, cand *c, const char *label)
-{
-	size_t nc = 0;
-	for (size_t fi = 0; fi < o->nfmt; fi++)
-		for (size_t ri = 0; ri < o->nrnd; ri++, nc++) {
-			cand *k = &c[nc];
-			memset(k, 0, sizeof *k);
-			k->f = fi;
-			k->r = ri;
-			mq_qspec q;
-			memset(&q, 0, sizeof q);
-			q.fmt = o->fmt[fi];
-			q.rnd = o->rnd[ri];
-			q.ovf = MQ_OVF_SATURATE;
-			q.unf = MQ_UNF_GRADUAL;
-			q.seed = o->seed;
-			mq_errsplit es;
-			mq_status s = mq_quantize_tensor(&q, l, &o->gran, o->scale, x, y, NULL, NULL, NULL);
-			if (s == MQ_OK)
-				s = mq_error_split(&q.fmt, l, &o->gran, o->scale, x, y, &es);
-			if (s == MQ_OK)
-				s = mq_relerr(x, y, n, re);
-			if (s != MQ_OK)
-				return mq_cli_error("advise", "%s: %s %s: %s", label, q.fmt.name,
-				                    o->rnd_name[ri], mq_strerror(s));
-			double sum = 0.0, mx = 0.0;
-			for (size_t i = 0; i < n; i++) {
-				if (x[i] != 0.0f)
-					sum += re[i];
-				if (re[i] > mx)
-					mx = re[i];
-			}
-			k->sqnr = es.sqnr_db;
-			k->mse = es.mse;
-			k->mean_re = nnz ? sum / (double)nnz : 0.0;
-			k->max_re = mx;
-			k->clip_frac = nnz ? (double)es.nclip / (double)nnz : 0.0;
-			k->under_frac = nnz ? (double)es.nunder / (double)nnz : 0.0;
-			k->clip_share = es.sse > 0.0 ? es.sse_clip / es.sse : 0.0;
-			k->ok = k->under_frac <= o->under_budget && k->clip_share <= o->clip_budget;
-		}
-	return 0;
-}
-
-/* The rule (docs/advise.md); returns the chosen index, reason in *why. */
-static size_t decide(const opts *o, const cand *c, size_t nc, size_t nnz, const char **why)
-{
-	if (nnz == 0) {
-		*why = "all zeros: every candidate is exact";
-		return 0;
-	}
-	double best = -INFINITY;
-	int any = 0;
-	for (size_t i = 0; i < nc; i++)
-		if (c[i].ok && (!any || c[i].sqnr > best)) {
-			best = c[i].sqnr;
-			any = 1;
-		}
-	if (any) {
-		for (size_t i = 0; i < nc; i++)
-			if (c[i].ok && c[i].sqnr >= best - o->margin) {
-				*why = c[i].sqnr < best ? "first within the margin of the best SQNR within "
-				                          "budgets"
-				                        : "best SQNR within budgets";
-				return i;
-			}
-	}
-	size_t pick = 0;
-	for (size_t i = 1; i < nc; i++) {
-		double a = c[i].under_frac + c[i].clip_share, b = c[pick].under_frac + c[pick].clip_share;
-		if (a < b || (a == b && c[i].sqnr > c[pick].sqnr))
-			pick = i;
-	}
-	*why = "no candidate within budgets: fewest underflowed + clipped (try a finer "
-	       "granularity)";
-	return pick;
-}
-
-static int advise_tensor(const opts *o, const mq_io_file *f, size_t ti, sink *out)
+/* Load tensor ti of f as float32 into *x (malloc'd) and its layout; 0 when
+ * there is nothing to do (skipped, with a note), else a reason printed. */
+static int load_tensor(const opts *o, const mq_io_file *f, size_t ti, const char *label,
+                       float **x, mq_layout *l, int *skip)
 {
 	const mq_io_tensor *t = &f->t[ti];
-	char label[1200], shape[400], err[1024];
-	snprintf(label, sizeof label, "%s: tensor '%s'", f->path, t->name);
+	char err[1024];
+	*skip = 1;
 	if (t->skip) {
 		fprintf(stderr, "metriq advise: %s (%s): %s\n", label, t->dtype_str, t->skip);
 		return 0;
@@ -512,139 +351,161 @@ static int advise_tensor(const opts *o, const mq_io_file *f, size_t ti, sink *ou
 		fprintf(stderr, "metriq advise: %s has no elements; skipped\n", label);
 		return 0;
 	}
+	*skip = 0;
 	if (t->n > SIZE_MAX / (2 * sizeof(size_t)))
 		return mq_cli_error("advise", "%s: too many elements", label);
 	size_t n = (size_t)t->n;
-	float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y), *re = malloc(n * sizeof *re);
-	size_t nc = o->nfmt * o->nrnd;
-	cand *c = malloc(nc * sizeof *c);
-	int rc = 0;
-	if (!x || !y || !re || !c) {
-		rc = mq_cli_error("advise", "%s: out of memory for %zu elements", label, n);
-		goto done;
-	}
+	if (!(*x = malloc(n * sizeof **x)))
+		return mq_cli_error("advise", "%s: out of memory for %zu elements", label, n);
 	mq_io_conv cv;
-	if (mq_io_load(f, ti, x, &cv, err, sizeof err) != MQ_IO_OK) {
-		rc = mq_cli_error("advise", "%s", err);
-		goto done;
-	}
+	if (mq_io_load(f, ti, *x, &cv, err, sizeof err) != MQ_IO_OK)
+		return mq_cli_error("advise", "%s", err);
 	/* absmax scaling of non-finite data has no answer (scale.h): refuse,
 	 * and say where the values came from */
-	if (cv.nan || cv.inf) {
-		rc = mq_cli_error("advise", "%s has %llu NaN and %llu infinite values of %zu%s; "
-		                  "advise needs finite data", label, (unsigned long long)cv.nan,
-		                  (unsigned long long)cv.inf, n,
-		                  cv.overflow ? " (some are float64 values beyond float32's range)"
-		                              : "");
-		goto done;
-	}
-	/* the tensor as a matrix: lhs contracts the last axis, rhs the first */
-	size_t rows = 1, cols = 1;
-	if (t->ndim > 0) {
-		if (o->role == MQ_LHS) {
-			cols = (size_t)t->dim[t->ndim - 1];
-			rows = n / cols;
-		} else {
-			rows = (size_t)t->dim[0];
-			cols = n / rows;
-		}
-	}
-	mq_layout l;
-	if (mq_layout_matrix(&l, rows, cols, o->role) != MQ_OK || mq_scale_count(&l, &o->gran) == 0) {
-		rc = mq_cli_error("advise", "%s: granularity %s does not fit a %zu x %zu matrix", label,
-		                  o->gran_name, rows, cols);
-		goto done;
-	}
-	size_t nnz = 0;
-	for (size_t i = 0; i < n; i++)
-		nnz += x[i] != 0.0f;
-	mq_moments mo = {n, NAN, NAN, NAN, NAN, NAN};
-	if (n >= 2)
-		mq_stat_moments(x, n, &mo);
-	size_t hk;
-	double alpha = hill(x, n, &hk);
-	if ((rc = measure(o, &l, x, n, nnz, y, re, c, label)))
-		goto done;
-	const char *why;
-	size_t pick = decide(o, c, nc, nnz, &why);
-	shape_str(t, shape, sizeof shape);
+	if (cv.nan || cv.inf)
+		return mq_cli_error("advise", "%s has %llu NaN and %llu infinite values of %zu%s; "
+		                    "advise needs finite data", label, (unsigned long long)cv.nan,
+		                    (unsigned long long)cv.inf, n,
+		                    cv.overflow ? " (some are float64 values beyond float32's range)"
+		                                : "");
+	size_t dim[MQ_IO_MAXDIM];
+	for (int d = 0; d < t->ndim; d++)
+		dim[d] = (size_t)t->dim[d];
+	if (mq_advise_layout(t->ndim, dim, o->role, l) != MQ_OK ||
+	    mq_scale_count(l, &o->ad.gran) == 0)
+		return mq_cli_error("advise", "%s: granularity %s does not fit a %zu x %zu matrix", label,
+		                    o->gran_name, l->dim[0], l->dim[1]);
+	return 0;
+}
 
-	/* stdout: the tensor, its statistics, the candidates */
+static const char *role_name(const opts *o)
+{
+	return o->role == MQ_LHS ? "lhs" : "rhs";
+}
+
+static const char *scale_name(const opts *o)
+{
+	return o->ad.scale == MQ_SCALE_POW2 ? "pow2" : "fp32";
+}
+
+/* stdout: the tensor, its statistics, the candidates */
+static void print_advice(const opts *o, const mq_io_file *f, const mq_io_tensor *t,
+                         const char *shape, const mq_advice *a, const sink *out)
+{
+	const mq_advise_cand *c = a->cand, *p = &a->cand[a->pick];
 	printf("%s", out->tensors ? "\n" : "");
 	print_name(t->name);
 	printf("  (%s, %s %s, %zu elements, %zu nonzero)\n", f->path, mq_io_dtype_name(t->dtype),
-	       shape, n, nnz);
-	printf("  mean %.4g  sd %.4g  skew %.3g  kurtosis %.3g  tail index %.3g", mo.mean, mo.sd,
-	       mo.skew, mo.kurtosis, alpha);
-	if (hk)
-		printf(" (Hill, k = %zu)", hk);
-	printf("\n  %s granularity, %s, %s scale\n", o->gran_name, o->role == MQ_LHS ? "lhs" : "rhs",
-	       o->scale == MQ_SCALE_POW2 ? "pow2" : "fp32");
+	       shape, a->n, a->nnz);
+	printf("  mean %.4g  sd %.4g  skew %.3g  kurtosis %.3g  tail index %.3g", a->mo.mean,
+	       a->mo.sd, a->mo.skew, a->mo.kurtosis, a->tail_index);
+	if (a->hill_k)
+		printf(" (Hill, k = %zu)", a->hill_k);
+	printf("\n  %s granularity, %s, %s scale\n", o->gran_name, role_name(o), scale_name(o));
 	/* clipped: share of the nonzero elements; clip_sse: share of the
 	 * squared error (what the clip budget limits); underflow: share of the
 	 * nonzero elements (what the underflow budget limits) */
 	printf("  %-8s %-8s %8s %9s %9s %9s %9s %9s\n", "format", "rounding", "sqnr_db", "mean_re",
 	       "max_re", "clipped", "clip_sse", "underflow");
-	for (size_t i = 0; i < nc; i++)
-		printf("  %-8s %-8s %8.2f %9.3e %9.3e %8.4f%% %8.4f%% %8.4f%%%s\n", o->fmt[c[i].f].name,
-		       o->rnd_name[c[i].r], c[i].sqnr, c[i].mean_re, c[i].max_re, 100 * c[i].clip_frac,
-		       100 * c[i].clip_share, 100 * c[i].under_frac,
-		       i == pick ? "  <- advice" : c[i].ok ? "" : "  (over budget)");
-	printf("  advice: %s %s (%s)\n", o->fmt[c[pick].f].name, o->rnd_name[c[pick].r], why);
+	for (size_t i = 0; i < a->ncand; i++)
+		printf("  %-8s %-8s %8.2f %9.3e %9.3e %8.4f%% %8.4f%% %8.4f%%%s\n",
+		       o->ad.fmt[c[i].f].name, o->rnd_name[c[i].r], c[i].sqnr_db, c[i].mean_re,
+		       c[i].max_re, 100 * c[i].clip_frac, 100 * c[i].clip_share, 100 * c[i].under_frac,
+		       i == a->pick ? "  <- advice" : c[i].ok ? "" : "  (over budget)");
+	printf("  advice: %s %s (%s)\n", o->ad.fmt[p->f].name, o->rnd_name[p->r],
+	       mq_advise_reason(a->why));
+}
 
-	/* CSV rows */
-	mq_buf *a = &out->advice;
-	csv_str(a, t->name, 1);
-	csv_str(a, o->fmt[c[pick].f].name, 0);
-	csv_str(a, o->gran_name, 0);
-	csv_str(a, o->rnd_name[c[pick].r], 0);
-	csv_num(a, c[pick].sqnr);
-	csv_num(a, c[pick].under_frac);
-	csv_num(a, c[pick].clip_share);
-	csv_num(a, c[pick].ok);
-	csv_str(a, why, 0);
-	csv_str(a, f->path, 0);
-	csv_str(a, mq_io_dtype_name(t->dtype), 0);
-	csv_str(a, shape, 0);
-	csv_num(a, (double)n);
-	csv_str(a, o->role == MQ_LHS ? "lhs" : "rhs", 0);
-	csv_num(a, mo.mean);
-	csv_num(a, mo.variance);
-	csv_num(a, mo.skew);
-	csv_num(a, mo.kurtosis);
-	csv_num(a, alpha);
-	csv_num(a, c[pick].mean_re);
-	csv_num(a, c[pick].max_re);
-	csv_num(a, c[pick].clip_frac);
-	mq_buf_char(a, '\n');
-	for (size_t i = 0; i < nc; i++) {
-		mq_buf *m = &out->metrics;
+/* advice.csv: one row per tensor */
+static void advice_row(const opts *o, const mq_io_file *f, const mq_io_tensor *t,
+                       const char *shape, const mq_advice *a, mq_buf *b)
+{
+	const mq_advise_cand *p = &a->cand[a->pick];
+	csv_str(b, t->name, 1);
+	csv_str(b, o->ad.fmt[p->f].name, 0);
+	csv_str(b, o->gran_name, 0);
+	csv_str(b, o->rnd_name[p->r], 0);
+	csv_num(b, p->sqnr_db);
+	csv_num(b, p->under_frac);
+	csv_num(b, p->clip_share);
+	csv_num(b, p->ok);
+	csv_str(b, mq_advise_reason(a->why), 0);
+	csv_str(b, f->path, 0);
+	csv_str(b, mq_io_dtype_name(t->dtype), 0);
+	csv_str(b, shape, 0);
+	csv_num(b, (double)a->n);
+	csv_str(b, role_name(o), 0);
+	csv_num(b, a->mo.mean);
+	csv_num(b, a->mo.variance);
+	csv_num(b, a->mo.skew);
+	csv_num(b, a->mo.kurtosis);
+	csv_num(b, a->tail_index);
+	csv_num(b, p->mean_re);
+	csv_num(b, p->max_re);
+	csv_num(b, p->clip_frac);
+	mq_buf_char(b, '\n');
+}
+
+/* metrics.csv: one row per candidate */
+static void metrics_rows(const opts *o, const mq_io_file *f, const mq_io_tensor *t,
+                         const mq_advice *a, mq_buf *m)
+{
+	for (size_t i = 0; i < a->ncand; i++) {
+		const mq_advise_cand *c = &a->cand[i];
 		csv_str(m, t->name, 1);
 		csv_str(m, f->path, 0);
 		csv_str(m, o->gran_name, 0);
-		csv_str(m, o->role == MQ_LHS ? "lhs" : "rhs", 0);
-		csv_str(m, o->scale == MQ_SCALE_POW2 ? "pow2" : "fp32", 0);
-		csv_str(m, o->fmt[c[i].f].name, 0);
-		csv_str(m, o->rnd_name[c[i].r], 0);
-		csv_num(m, c[i].sqnr);
-		csv_num(m, c[i].mse);
-		csv_num(m, c[i].mean_re);
-		csv_num(m, c[i].max_re);
-		csv_num(m, c[i].clip_frac);
-		csv_num(m, c[i].clip_share);
-		csv_num(m, c[i].under_frac);
-		csv_num(m, c[i].ok);
-		csv_num(m, i == pick);
+		csv_str(m, role_name(o), 0);
+		csv_str(m, scale_name(o), 0);
+		csv_str(m, o->ad.fmt[c->f].name, 0);
+		csv_str(m, o->rnd_name[c->r], 0);
+		csv_num(m, c->sqnr_db);
+		csv_num(m, c->mse);
+		csv_num(m, c->mean_re);
+		csv_num(m, c->max_re);
+		csv_num(m, c->clip_frac);
+		csv_num(m, c->clip_share);
+		csv_num(m, c->under_frac);
+		csv_num(m, c->ok);
+		csv_num(m, i == a->pick);
 		mq_buf_char(m, '\n');
 	}
-	mq_buf_printf(&out->summary, "  %-24s %-8s %-8s %9.2f  %s\n", t->name,
-	              o->fmt[c[pick].f].name, o->rnd_name[c[pick].r], c[pick].sqnr, why);
-	out->tensors++;
-done:
+}
+
+static int advise_tensor(const opts *o, const mq_io_file *f, size_t ti, sink *out)
+{
+	const mq_io_tensor *t = &f->t[ti];
+	char label[1200], shape[400];
+	snprintf(label, sizeof label, "%s: tensor '%s'", f->path, t->name);
+	float *x = NULL;
+	mq_layout l;
+	int skip;
+	int rc = load_tensor(o, f, ti, label, &x, &l, &skip);
+	if (rc || skip) {
+		free(x);
+		return rc;
+	}
+	mq_advice *a = malloc(sizeof *a);
+	mq_status s = a ? mq_advise(&o->ad, &l, x, a) : MQ_ENOMEM;
 	free(x);
-	free(y);
-	free(re);
-	free(c);
+	if (s == MQ_ENOMEM) {
+		rc = mq_cli_error("advise", "%s: out of memory for %zu elements", label, (size_t)t->n);
+	} else if (s != MQ_OK) {
+		const mq_advise_cand *c = &a->cand[a->ncand];
+		rc = mq_cli_error("advise", "%s: %s %s: %s", label, o->ad.fmt[c->f].name,
+		                  o->rnd_name[c->r], mq_strerror(s));
+	} else {
+		const mq_advise_cand *p = &a->cand[a->pick];
+		shape_str(t, shape, sizeof shape);
+		print_advice(o, f, t, shape, a, out);
+		advice_row(o, f, t, shape, a, &out->advice);
+		metrics_rows(o, f, t, a, &out->metrics);
+		mq_buf_printf(&out->summary, "  %-24s %-8s %-8s %9.2f  %s\n", t->name,
+		              o->ad.fmt[p->f].name, o->rnd_name[p->r], p->sqnr_db,
+		              mq_advise_reason(a->why));
+		out->tensors++;
+	}
+	free(a);
 	return rc;
 }
 

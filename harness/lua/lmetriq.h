@@ -78,6 +78,7 @@ int mq_open_results(lua_State *L);
 int mq_open_plot(lua_State *L);
 int mq_open_train(lua_State *L);
 int mq_open_tfile(lua_State *L);   /* lua_tfile.c: load, quantize_layout, spearman */
+int mq_open_advise(lua_State *L);  /* lua_advise.c: advise (kernels/advise.h) */
 
 /* Push the module table (every part, plus seed, threads, outdir, script). */
 int mq_open_metriq(lua_State *L);

@@ -16,6 +16,7 @@ static const lua_CFunction parts[] = {
 	mq_open_plot,       /* plot */
 	mq_open_train,      /* train: the encoder of train/ (model.h) */
 	mq_open_tfile,      /* load, quantize_layout, error_split_layout, spearman */
+	mq_open_advise,     /* advise: a format per tensor (kernels/advise.h) */
 	NULL
 };
 
