@@ -103,7 +103,7 @@ expect_err "$I/weights.npy --formats int8,e9m9" "unknown format 'e9m9'"
 expect_err "$I/weights.npy --formats e8m0" "'e8m0' is a scale format"
 expect_err "$I/weights.npy --roundings rtne,up" "unknown rounding 'up'"
 expect_err "$I/weights.npy --underflow-budget 2" "not a fraction in [0, 1]"
-expect_err "$I/weights.npy --max-bytes lots" "--max-bytes 'lots' is not a size"
+expect_err "$I/weights.npy --max-bytes lots" "--max-bytes: 'lots' is not a size"
 expect_err "$I/weights.npy --bogus" "unknown option '--bogus'"
 expect_err "$I/weights.npy --out" "option '--out' needs a value"
 # a bad file among good ones: the good ones are still advised, the exit says 2

@@ -19,16 +19,12 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "opt.h"
 #include "advise.h"
 #include "metriq.h"
 #include "tensorfile.h"
 
-static const char usage[] =
-    "usage: metriq advise FILE... [--granularity tensor|channel|block:N]\n"
-    "                     [--role lhs|rhs] [--out DIR] [--formats LIST]\n"
-    "                     [--roundings LIST] [--scale fp32|pow2] [--seed N]\n"
-    "                     [--underflow-budget F] [--clip-budget F] [--margin DB]\n"
-    "                     [--max-bytes N[K|M|G]] [--int16-as-bf16]\n\n"
+static const char about[] =
     "For every float tensor in the .npy and safetensors FILEs: moments, a tail\n"
     "index, and for every candidate format x rounding at the granularity: SQNR,\n"
     "mean and max relative error, clipped and underflowed fractions; then a\n"
@@ -37,18 +33,7 @@ static const char usage[] =
     "0.03) and whose clipping causes at most --clip-budget (default 0.01) of\n"
     "the squared error, take the best SQNR; the first candidate (formats in\n"
     "LIST order, then roundings) within --margin dB (default 0) of it wins.\n"
-    "If none is within budget, the one with the fewest underflowed + clipped.\n\n"
-    "  --granularity  scale groups: tensor (default), channel, block:N\n"
-    "  --role         which axis is contracted: lhs (default) the last axis\n"
-    "                 (M x K), rhs the first (K x N); other axes are flattened\n"
-    "  --formats      default int8,e4m3,e5m2 ('metriq formats' lists all)\n"
-    "  --roundings    default rtne,sr (also rtz, rna, sr:K)\n"
-    "  --scale        absmax scale rounded to fp32 (default) or a power of two\n"
-    "  --seed         stochastic rounding stream (default 0)\n"
-    "  --max-bytes    refuse files larger than this (default 1G)\n"
-    "  --int16-as-bf16  .npy '<i2'/'<u2' data are bfloat16 bit patterns\n"
-    "  --out DIR      write DIR/advice.csv (one row per tensor) and\n"
-    "                 DIR/metrics.csv (every candidate)\n"
+    "If none is within budget, the one with the fewest underflowed + clipped.\n"
     "docs/advise.md has the details.\n";
 
 #define MAXF MQ_ADVISE_MAXFMT /* candidate formats */
@@ -77,155 +62,106 @@ static int parse_double(const char *s, double lo, double hi, double *v)
 	return 1;
 }
 
-static int parse_bytes(const char *s, uint64_t *v)
-{
-	char *end;
-	errno = 0;
-	if (*s < '0' || *s > '9')
-		return 0;
-	unsigned long long x = strtoull(s, &end, 10);
-	int shift = 0;
-	if (*end == 'K' || *end == 'k')
-		shift = 10;
-	else if (*end == 'M' || *end == 'm')
-		shift = 20;
-	else if (*end == 'G' || *end == 'g')
-		shift = 30;
-	if (shift)
-		end++;
-	if (*end || errno || x == 0 || x > (UINT64_MAX >> shift))
-		return 0;
-	*v = (uint64_t)x << shift;
-	return 1;
-}
+/* The options' text, as the table below fills it. */
+typedef struct args {
+	const char *gran, *role, *scale, *under, *clip, *margin;
+	mq_optlist formats, roundings;
+	uint64_t max_bytes;
+	int int16_as_bf16;
+} args;
 
-/* Split a comma list into at most max items of at most 31 characters. */
-static int split(const char *list, char items[][32], size_t max, size_t *n)
+static int check_formats(const mq_optlist *l, mq_advise_opts *ad)
 {
-	*n = 0;
-	const char *p = list;
-	for (;;) {
-		const char *q = strchr(p, ',');
-		size_t l = q ? (size_t)(q - p) : strlen(p);
-		if (l == 0 || l > 31 || *n == max)
-			return 0;
-		memcpy(items[*n], p, l);
-		items[(*n)++][l] = 0;
-		if (!q)
-			return 1;
-		p = q + 1;
-	}
-}
-
-static int parse_args(int argc, char **argv, opts *o, int *nfiles, char ***files)
-{
-	const char *gran = "tensor", *role = "lhs", *formats = "int8,e4m3,e5m2";
-	const char *roundings = "rtne,sr", *scale = "fp32";
-	memset(o, 0, sizeof *o);
-	mq_advise_defaults(&o->ad);
-	*files = malloc((size_t)argc * sizeof **files);
-	if (!*files)
-		return mq_cli_error("advise", "out of memory");
-	*nfiles = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(usage, stdout);
-			return -1;
-		}
-		if (!strcmp(a, "--int16-as-bf16")) {
-			o->io.int16_as_bf16 = 1;
-			continue;
-		}
-		if (strncmp(a, "--", 2)) {
-			(*files)[(*nfiles)++] = argv[i];
-			continue;
-		}
-		static const char *const valued[] = {
-		    "--granularity", "--role", "--out", "--formats", "--roundings", "--scale",
-		    "--seed", "--underflow-budget", "--clip-budget", "--margin", "--max-bytes"};
-		size_t k = 0;
-		while (k < sizeof valued / sizeof valued[0] && strcmp(a, valued[k]))
-			k++;
-		if (k == sizeof valued / sizeof valued[0])
-			return mq_cli_error("advise", "unknown option '%s' (try --help)", a);
-		if (i + 1 >= argc)
-			return mq_cli_error("advise", "option '%s' needs a value", a);
-		const char *v = argv[++i];
-		switch (k) {
-		case 0: gran = v; break;
-		case 1: role = v; break;
-		case 2: o->out = v; break;
-		case 3: formats = v; break;
-		case 4: roundings = v; break;
-		case 5: scale = v; break;
-		case 6: {
-			char *end;
-			errno = 0;
-			int hex = v[0] == '0' && (v[1] == 'x' || v[1] == 'X');
-			unsigned long long s = strtoull(v, &end, hex ? 16 : 10);
-			if (!*v || *v == '-' || *end || errno)
-				return mq_cli_error("advise", "--seed '%s' is not a non-negative integer", v);
-			o->ad.seed = s;
-			break;
-		}
-		case 7:
-		case 8:
-			if (!parse_double(v, 0, 1, k == 7 ? &o->ad.under_budget : &o->ad.clip_budget))
-				return mq_cli_error("advise", "%s '%s' is not a fraction in [0, 1]", a, v);
-			break;
-		case 9:
-			if (!parse_double(v, 0, INFINITY, &o->ad.margin))
-				return mq_cli_error("advise", "--margin '%s' is not a number of dB >= 0", v);
-			break;
-		case 10:
-			if (!parse_bytes(v, &o->io.max_bytes))
-				return mq_cli_error("advise", "--max-bytes '%s' is not a size like 4096, 512M "
-				                    "or 8G", v);
-			break;
-		}
-	}
-	if (*nfiles == 0)
-		return mq_cli_error("advise", "no input files (usage: metriq advise FILE... [options])");
-	if (mq_gran_parse(gran, &o->ad.gran) != MQ_OK)
-		return mq_cli_error("advise", "unknown granularity '%s' (known: tensor, channel, "
-		                    "block:N with N >= 1)", gran);
-	mq_gran_name(&o->ad.gran, o->gran_name, sizeof o->gran_name);
-	if (!strcmp(role, "lhs"))
-		o->role = MQ_LHS;
-	else if (!strcmp(role, "rhs"))
-		o->role = MQ_RHS;
-	else
-		return mq_cli_error("advise", "unknown role '%s' (known: lhs, rhs)", role);
-	if (mq_scale_mode_parse(scale, &o->ad.scale) != MQ_OK)
-		return mq_cli_error("advise", "unknown scale '%s' (known: fp32, pow2)", scale);
-	char items[MAXF][32];
-	size_t n;
-	if (!split(formats, items, MAXF, &n))
-		return mq_cli_error("advise", "--formats '%s' is not a comma list of at most %d "
-		                    "formats", formats, MAXF);
-	for (size_t i = 0; i < n; i++) {
-		if (mq_format_get(items[i], &o->ad.fmt[i]) != MQ_OK)
-			return mq_cli_error("advise", "unknown format '%s' (known: %s)", items[i],
+	for (size_t i = 0; i < l->n; i++) {
+		if (mq_format_get(l->v[i], &ad->fmt[i]) != MQ_OK)
+			return mq_cli_error("advise", "unknown format '%s' (known: %s)", l->v[i],
 			                    mq_format_known());
 		/* E8M0 has no zero and no sign: it is a scale format, and a
 		 * tensor quantized to it has no meaningful error */
-		if (o->ad.fmt[i].kind == MQ_KIND_E8M0)
+		if (ad->fmt[i].kind == MQ_KIND_E8M0)
 			return mq_cli_error("advise", "format '%s' is a scale format (no sign, no zero), "
-			                    "not a candidate for tensor elements", items[i]);
+			                    "not a candidate for tensor elements", l->v[i]);
 	}
-	o->ad.nfmt = n;
-	if (!split(roundings, items, MAXR, &n))
-		return mq_cli_error("advise", "--roundings '%s' is not a comma list of at most %d "
-		                    "roundings", roundings, MAXR);
-	for (size_t i = 0; i < n; i++) {
-		if (mq_rounding_parse(items[i], &o->ad.rnd[i]) != MQ_OK)
-			return mq_cli_error("advise", "unknown rounding '%s' (known: rtne, rtz, rna, sr, "
-			                    "sr:K with 1 <= K <= 32)", items[i]);
+	ad->nfmt = l->n;
+	return 0;
+}
+
+static int check_roundings(const mq_optlist *l, opts *o)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (mq_rounding_parse(l->v[i], &o->ad.rnd[i]) != MQ_OK)
+			return mq_cli_error("advise", "unknown rounding '%s' (known: %s)", l->v[i],
+			                    mq_rounding_known());
 		mq_rounding_name(&o->ad.rnd[i], o->rnd_name[i]);
 	}
-	o->ad.nrnd = n;
+	o->ad.nrnd = l->n;
 	return 0;
+}
+
+/* The text options into o: 0, or the exit status of an error. */
+static int check_args(const args *a, opts *o)
+{
+	if (mq_gran_parse(a->gran, &o->ad.gran) != MQ_OK)
+		return mq_cli_error("advise", "unknown granularity '%s' (known: %s)", a->gran,
+		                    mq_gran_known());
+	mq_gran_name(&o->ad.gran, o->gran_name, sizeof o->gran_name);
+	if (mq_role_parse(a->role, &o->role) != MQ_OK)
+		return mq_cli_error("advise", "unknown role '%s' (known: %s)", a->role, mq_role_known());
+	if (mq_scale_mode_parse(a->scale, &o->ad.scale) != MQ_OK)
+		return mq_cli_error("advise", "unknown scale '%s' (known: %s)", a->scale,
+		                    mq_scale_mode_known());
+	if (a->under && !parse_double(a->under, 0, 1, &o->ad.under_budget))
+		return mq_cli_error("advise", "--underflow-budget '%s' is not a fraction in [0, 1]",
+		                    a->under);
+	if (a->clip && !parse_double(a->clip, 0, 1, &o->ad.clip_budget))
+		return mq_cli_error("advise", "--clip-budget '%s' is not a fraction in [0, 1]", a->clip);
+	if (a->margin && !parse_double(a->margin, 0, INFINITY, &o->ad.margin))
+		return mq_cli_error("advise", "--margin '%s' is not a number of dB >= 0", a->margin);
+	o->io.max_bytes = a->max_bytes;
+	o->io.int16_as_bf16 = a->int16_as_bf16;
+	int rc = check_formats(&a->formats, &o->ad);
+	return rc ? rc : check_roundings(&a->roundings, o);
+}
+
+/* 0 with the files in argv[1..*nfiles], -1 after --help, or the exit
+ * status of an error. */
+static int parse_args(int argc, char **argv, opts *o, int *nfiles)
+{
+	memset(o, 0, sizeof *o);
+	mq_advise_defaults(&o->ad);
+	static args a; /* mq_optlist is large; one command runs per process */
+	memset(&a, 0, sizeof a);
+	a.gran = "tensor", a.role = "lhs", a.scale = "fp32";
+	const mq_opt table[] = {
+	    {"granularity", 0, MQ_OPT_STRING, &a.gran, "G", "scale groups: tensor (default), channel, block:N", 0, 0},
+	    {"role", 0, MQ_OPT_STRING, &a.role, "R", "which axis is contracted: lhs (default) the last\n"
+	     "axis (M x K), rhs the first (K x N); other axes are flattened", 0, 0},
+	    {"formats", 0, MQ_OPT_LIST, &a.formats, "LIST", "default int8,e4m3,e5m2 ('metriq formats' lists all)", 0, MAXF},
+	    {"roundings", 0, MQ_OPT_LIST, &a.roundings, "LIST", "default rtne,sr (also rtz, rna, sr:K)", 0, MAXR},
+	    {"scale", 0, MQ_OPT_STRING, &a.scale, "S", "absmax scale rounded to fp32 (default) or pow2", 0, 0},
+	    {"seed", 0, MQ_OPT_SEED, &o->ad.seed, "N", "stochastic rounding stream (default 0)", 0, 0},
+	    {"underflow-budget", 0, MQ_OPT_STRING, &a.under, "F", "default 0.03", 0, 0},
+	    {"clip-budget", 0, MQ_OPT_STRING, &a.clip, "F", "default 0.01", 0, 0},
+	    {"margin", 0, MQ_OPT_STRING, &a.margin, "DB", "default 0", 0, 0},
+	    {"max-bytes", 0, MQ_OPT_SIZE, &a.max_bytes, "N", "refuse files larger than this (default 1G)", 1, INT64_MAX},
+	    {"int16-as-bf16", 0, MQ_OPT_FLAG, &a.int16_as_bf16, NULL, ".npy '<i2'/'<u2' data are bfloat16 bit patterns", 0, 0},
+	    {"out", 0, MQ_OPT_STRING, &o->out, "DIR", "write DIR/advice.csv (one row per tensor) and\n"
+	     "DIR/metrics.csv (every candidate)", 0, 0},
+	    MQ_OPT_END,
+	};
+	const mq_optcmd cmd = {"advise", "FILE... [OPTIONS]", about, table, 0};
+	int n = mq_opt_parse(&cmd, argc, argv, NULL);
+	if (n < 0)
+		return n == MQ_OPT_HELP ? -1 : mq_opt_status(n);
+	if (n == 0)
+		return mq_cli_error("advise", "no input files (usage: metriq advise FILE... [options])");
+	static const char *const dfmt[] = {"int8", "e4m3", "e5m2"}, *const drnd[] = {"rtne", "sr"};
+	if (!a.formats.n)
+		a.formats.n = 3, memcpy(a.formats.v, dfmt, sizeof dfmt);
+	if (!a.roundings.n)
+		a.roundings.n = 2, memcpy(a.roundings.v, drnd, sizeof drnd);
+	*nfiles = n;
+	return check_args(&a, o);
 }
 
 /* ---- output ---- */
@@ -513,12 +449,10 @@ int mq_cmd_advise(int argc, char **argv)
 {
 	opts o;
 	int nfiles = 0;
-	char **files = NULL;
-	int rc = parse_args(argc, argv, &o, &nfiles, &files);
-	if (rc) {
-		free(files);
+	int rc = parse_args(argc, argv, &o, &nfiles);
+	if (rc)
 		return rc < 0 ? 0 : rc;
-	}
+	char **files = argv + 1;
 	sink out = {MQ_BUF_INIT, MQ_BUF_INIT, MQ_BUF_INIT, 0};
 	mq_buf_str(&out.advice, "tensor,format,granularity,rounding,sqnr_db,underflow_frac,"
 	                        "clip_share,within_budgets,reason,file,dtype,shape,n,role,mean,"
@@ -573,6 +507,5 @@ int mq_cmd_advise(int argc, char **argv)
 	mq_buf_free(&out.advice);
 	mq_buf_free(&out.metrics);
 	mq_buf_free(&out.summary);
-	free(files);
 	return failed ? 2 : 0;
 }
