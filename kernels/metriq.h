@@ -10,4 +10,6 @@
 #include "sample.h"
 #include "qgemm.h"
 #include "metrics.h"
+#include "rankcorr.h"
+#include "advise.h"
 #endif
