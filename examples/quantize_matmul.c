@@ -27,10 +27,11 @@ static void check(mq_status s, const char *what)
 }
 
 /* Deterministic entries with a spread of magnitudes (and some zeros), so
- * that the output can be checked against another program. */
-static float entry(int i, int j)
+ * that the output can be checked against another program; "row" scales a
+ * whole row (of L) or column (of R), so that each gets its own scale. */
+static float entry(int i, int j, int row)
 {
-	return (float)((double)((7 * i + 3 * j) % 11 - 5) / (1 + (i + j) % 4));
+	return (float)((double)((7 * i + 3 * j) % 11 - 5) / (1 + (i + j) % 4) * row);
 }
 
 static void quantize_buffer(void)
@@ -53,10 +54,10 @@ static void quantized_matmul(void)
 	static float L[M * K], R[K * N], Q[M * N], be[M * N];
 	for (int i = 0; i < M; i++)
 		for (int k = 0; k < K; k++)
-			L[i * K + k] = entry(i, k); /* row-major, M x K */
+			L[i * K + k] = entry(i, k, 3 + i % 7); /* row-major, M x K */
 	for (int k = 0; k < K; k++)
 		for (int j = 0; j < N; j++)
-			R[k * N + j] = entry(j + 1, 2 * k); /* K x N */
+			R[k * N + j] = entry(j + 1, 2 * k, 2 + j % 5); /* K x N */
 
 	/* one quantizer per operand; "channel" is per row of L, per column of R */
 	mq_qmatmul_cfg cfg = {0};

@@ -1,9 +1,10 @@
 /* paths.c: the install's and the source tree's shipped files (paths.h). */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "paths.h"
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,8 +44,13 @@ static int installed_dir(const char *sub, char *out, size_t len)
 	if (!slash)
 		return -1;
 	*slash = 0;
-	int m = snprintf(out, len, "%s/" METRIQ_SHARE_REL "/%s", exe, sub);
-	return FITS(m, len) && is_dir(out) ? 0 : -1;
+	/* resolved, so that messages and manifests name share/, not bin/.. */
+	char path[PATH_MAX + 64], real[PATH_MAX];
+	int m = snprintf(path, sizeof path, "%s/" METRIQ_SHARE_REL "/%s", exe, sub);
+	if (!FITS(m, sizeof path) || !realpath(path, real) || !is_dir(real))
+		return -1;
+	m = snprintf(out, len, "%s", real);
+	return FITS(m, len) ? 0 : -1;
 }
 
 int mq_share_dir(const char *sub, char *out, size_t len)
