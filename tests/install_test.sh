@@ -111,8 +111,12 @@ for name in example example.lua; do
 done
 err=$("$B" run nosuch --quiet 2>&1) && bad "metriq run nosuch succeeded"
 case "$err" in *"cannot read 'nosuch'"*) ok ;; *) bad "run nosuch: '$err'" ;; esac
-# the build tree's metriq still takes the source tree's plots
+# the build tree's metriq still takes the source tree's plots and experiments
 case "$("$BUILD/metriq" plot --help)" in *"$SRC/plots"*) ok ;; *) bad "build/metriq plot --help" ;; esac
+rm -rf ex
+check "build/metriq run example" "$BUILD/metriq" run example --set n=16 --set nus=inf --out ex --quiet --threads 1
+check "build/metriq ran the source tree's example.lua" \
+	grep -q "\"script\": \"$SRC/experiments/example.lua\"" ex/manifest.json
 
 echo "install: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
