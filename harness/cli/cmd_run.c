@@ -35,6 +35,7 @@
 #include "lmetriq.h"
 #include "manifest.h"
 #include "comm.h"
+#include "paths.h"
 #include "run.h"
 
 /* OpenBLAS's thread count, where OpenBLAS serves the BLAS calls (weak, as
@@ -268,6 +269,9 @@ static int run_command(int argc, char **argv, int mpi)
 			fputs(usage, stderr);
 		goto out;
 	}
+	static char found[4096]; /* NAME, or the installed experiments/NAME.lua (paths.h) */
+	if (mq_find_script(run.script, found, sizeof found) == 0)
+		run.script = found;
 	if (shard) {
 		/* K/N: decimal, 0 <= K < N */
 		char kt[24], nt[24];

@@ -1,6 +1,7 @@
 /* plot.c: run gnuplot on a figure's script (plot.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "plot.h"
+#include "paths.h"
 
 #include <errno.h>
 #include <spawn.h>
@@ -13,20 +14,10 @@
 
 extern char **environ;
 
-#ifndef METRIQ_SOURCE_DIR
-#define METRIQ_SOURCE_DIR "."
-#endif
-
 static int is_file(const char *p)
 {
 	struct stat st;
 	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static int is_dir(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 const char *mq_plots_dir(void)
@@ -34,9 +25,8 @@ const char *mq_plots_dir(void)
 	const char *env = getenv("METRIQ_PLOTS");
 	if (env && *env)
 		return env;
-	if (is_dir(METRIQ_SOURCE_DIR "/plots"))
-		return METRIQ_SOURCE_DIR "/plots";
-	return "plots";
+	static char dir[1000]; /* rewritten by each call; fits mq_plot_render's gp[] */
+	return mq_share_dir("plots", dir, sizeof dir) == 0 ? dir : "plots";
 }
 
 /* The data file named by the script's "# metriq-data:" line. */

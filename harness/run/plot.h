@@ -11,8 +11,8 @@
 
 #include <stddef.h>
 
-/* The folder of the .gp scripts: $METRIQ_PLOTS, else the source tree's
- * plots/ (compiled in), else ./plots. */
+/* The folder of the .gp scripts: $METRIQ_PLOTS, else the install's or the
+ * source tree's plots/ (paths.h), else ./plots. */
 const char *mq_plots_dir(void);
 
 /* Render NAME from DIR's data into DIR/NAME.png and DIR/NAME.svg.  0 on
