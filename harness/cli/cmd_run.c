@@ -31,7 +31,7 @@
 
 #include "cli.h"
 #include "dist.h"
-#include "json.h"
+#include "jv.h"
 #include "lmetriq.h"
 #include "manifest.h"
 #include "comm.h"
@@ -384,7 +384,9 @@ static int run_command(int argc, char **argv, int mpi)
 		free(dir);
 	}
 	mq_file_hash(run.script, run.man.script_hash);
-	if (mq_run_load_prior(&run, L, seed_given)) {
+	run.man.binding = "lua";
+	run.man.binding_version = LUA_RELEASE;
+	if (mq_run_load_prior(&run, seed_given)) {
 		run_error("%s", run.err);
 		goto fail_start;
 	}
