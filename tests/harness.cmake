@@ -176,3 +176,8 @@ endif()
 mq_run_test(lua_cast cast.lua)
 mq_run_test(lua_cast_bad_format cast.lua RC 1 ARGS --set case=format ERR "unknown format 'e9m9'")
 mq_run_test(lua_cast_bad_scale cast.lua RC 1 ARGS --set case=scale ERR "scale must be a finite number > 0")
+
+# the engine through its C API alone (no Lua linked)
+add_executable(test_engine ${CMAKE_CURRENT_LIST_DIR}/test_engine.c)
+target_link_libraries(test_engine PRIVATE mqrun)
+add_test(NAME engine COMMAND test_engine ${CMAKE_CURRENT_BINARY_DIR}/engine-out)
