@@ -2,7 +2,7 @@
  *
  * A CSV file's header is fixed by the first row committed to it (the row's
  * "natural order": the grid axes it has, in axis order, then its other
- * columns sorted; mq_run_order, run.h).  When cells run apart (--shard, MPI) or
+ * columns sorted; the bindings' results:write).  When cells run apart (--shard, MPI) or
  * finish out of order, the process that ran a cell cannot know that
  * header, so a cell's rows are kept as records, each its natural-order
  * columns with their field texts, until the cell's turn comes in the grid's
