@@ -135,6 +135,10 @@ mq_bad_input(grid_empty "bad argument #1 to 'grid' (axis 'a' has no values)")
 # ---- resume: stopped runs, resumed, equal an uninterrupted run ----
 add_test(NAME lua_resume COMMAND ${CMAKE_COMMAND} -DMETRIQ=$<TARGET_FILE:metriq>
          -DSCRIPT=${MQ_LUA}/resume.lua -DOUT=${MQ_LUA_OUT}/lua_resume -P ${MQ_LUA}/resume.cmake)
+# manifests an earlier harness wrote (tests/data/engine) still resume and merge
+add_test(NAME lua_resume_old COMMAND ${CMAKE_COMMAND} -DMETRIQ=$<TARGET_FILE:metriq>
+         -DDATA=${CMAKE_CURRENT_LIST_DIR}/data/engine -DOUT=${MQ_LUA_OUT}/lua_resume_old
+         -P ${MQ_LUA}/old_manifest.cmake)
 # a resume with other params refuses, and leaves the record as it was
 mq_run_test(lua_resume_params_full resume.lua ARGS --quiet)
 mq_run_test(lua_resume_params resume.lua OUT lua_resume_params_full KEEP RC 1
@@ -172,3 +176,8 @@ endif()
 mq_run_test(lua_cast cast.lua)
 mq_run_test(lua_cast_bad_format cast.lua RC 1 ARGS --set case=format ERR "unknown format 'e9m9'")
 mq_run_test(lua_cast_bad_scale cast.lua RC 1 ARGS --set case=scale ERR "scale must be a finite number > 0")
+
+# the engine through its C API alone (no Lua linked)
+add_executable(test_engine ${CMAKE_CURRENT_LIST_DIR}/test_engine.c)
+target_link_libraries(test_engine PRIVATE mqrun)
+add_test(NAME engine COMMAND test_engine ${CMAKE_CURRENT_BINARY_DIR}/engine-out)

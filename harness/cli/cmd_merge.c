@@ -21,11 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <lauxlib.h>
-#include <lualib.h>
+#include <lua.h>   /* LUA_RELEASE, for the record */
 
 #include "cli.h"
-#include "json.h"
+#include "jv.h"
 #include "rows.h"
 #include "run.h"
 
@@ -40,7 +39,7 @@ static const char usage[] =
 
 typedef struct shard {
 	const char *dir;
-	int t;                  /* stack index of its decoded manifest */
+	json_t *m;              /* its manifest */
 	unsigned long k, n;
 	mq_buf loose;           /* its rows outside cells (records) */
 	char *params;           /* JSON text */
@@ -63,21 +62,19 @@ static int fail(const char *fmt, ...)
 	return -1;
 }
 
-static const char *str(lua_State *L, int t, const char *k)
-{
-	lua_getfield(L, t, k);
-	const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-	lua_pop(L, 1); /* the manifest table keeps the string alive */
-	return s;
-}
-
 static int same(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-/* Read and check one folder's manifest, left at the top of the stack. */
-static int load(lua_State *L, shard *s)
+/* The cells of grid g of a manifest (NULL if there is none). */
+static const json_t *grid_cells(const json_t *m, size_t g)
+{
+	return json_object_get(json_array_get(json_object_get(m, "grids"), g), "cells");
+}
+
+/* Read and check one folder's manifest. */
+static int load(shard *s)
 {
 	char path[4200];
 	snprintf(path, sizeof path, "%s/manifest.json", s->dir);
@@ -85,132 +82,113 @@ static int load(lua_State *L, shard *s)
 	char *text = mq_read_all(path, &len);
 	if (!text)
 		return fail("%s: %s (not a shard folder)", path, strerror(errno));
-	char jerr[128];
-	int ok = mq_json_decode(L, text, len, jerr, sizeof jerr);
+	char jerr[200];
+	s->m = mq_jv_load(text, len, jerr, sizeof jerr);
 	free(text);
-	if (!ok)
+	if (!s->m)
 		return fail("%s: %s", path, jerr);
-	s->t = lua_gettop(L);
-	if (!lua_istable(L, s->t) || lua_getfield(L, s->t, "shard") != LUA_TTABLE) {
+	const json_t *sh = json_object_get(s->m, "shard");
+	if (!json_is_object(sh))
 		return fail("%s is not a shard folder (its manifest has no \"shard\"; "
 		            "`metriq run SCRIPT --shard K/N` makes them)", s->dir);
-	}
-	lua_getfield(L, -1, "index");
-	lua_getfield(L, -2, "count");
-	int ik, in;
-	lua_Integer k = lua_tointegerx(L, -2, &ik), n = lua_tointegerx(L, -1, &in);
-	lua_pop(L, 3);
-	if (!ik || !in || n < 1 || k < 0 || k >= n)
+	const json_t *jk = json_object_get(sh, "index"), *jn = json_object_get(sh, "count");
+	json_int_t k = json_integer_value(jk), n = json_integer_value(jn);
+	if (!json_is_integer(jk) || !json_is_integer(jn) || n < 1 || k < 0 || k >= n)
 		return fail("%s: a malformed \"shard\" in its manifest", s->dir);
 	s->k = (unsigned long)k;
 	s->n = (unsigned long)n;
-	const char *status = str(L, s->t, "status");
+	const char *status = mq_jv_str(s->m, "status"), *script = mq_jv_str(s->m, "script");
 	if (!same(status, "done"))
 		return fail("%s (shard %lu/%lu) is not finished (status '%s'): finish it with "
 		            "`metriq run %s --shard %lu/%lu --resume`", s->dir, s->k, s->n,
-		            status ? status : "?", str(L, s->t, "script") ? str(L, s->t, "script")
-		                                                          : "SCRIPT", s->k, s->n);
-	lua_getfield(L, s->t, "params");
+		            status ? status : "?", script ? script : "SCRIPT", s->k, s->n);
 	mq_buf b = MQ_BUF_INIT;
-	if (mq_json_lua(&b, L, -1, -1) || !mq_buf_ok(&b)) {
+	mq_jv_compact(&b, json_object_get(s->m, "params")); /* null when absent */
+	if (!mq_buf_ok(&b)) {
 		mq_buf_free(&b);
-		lua_pop(L, 1);
 		return fail("%s: unreadable params", s->dir);
 	}
-	lua_pop(L, 1);
 	s->params = b.p;
-	if (lua_getfield(L, s->t, "loose") == LUA_TTABLE
-	    && (mq_rows_from_lua(L, -1, 1, &s->loose) || !mq_buf_ok(&s->loose))) {
-		lua_pop(L, 1);
+	const json_t *loose = json_object_get(s->m, "loose");
+	if (json_is_array(loose) && (mq_rows_from_json(loose, 1, &s->loose) || !mq_buf_ok(&s->loose)))
 		return fail("%s: malformed rows outside cells in its manifest", s->dir);
-	}
-	lua_pop(L, 1);
-	if (lua_getfield(L, s->t, "grids") != LUA_TTABLE) {
-		lua_pop(L, 1);
+	if (!json_is_array(json_object_get(s->m, "grids")))
 		return fail("%s: no grids in its manifest", s->dir);
-	}
-	lua_pop(L, 1);
 	return 0;
 }
 
-/* The grids of shard b as shard a has them: axes, cell keys and seeds. */
-static int same_grids(lua_State *L, const shard *a, const shard *b, char *what, size_t len)
+/* A grid's axes and its cells' keys and seeds, as one text. */
+static void grid_text(mq_buf *o, const json_t *g)
 {
-	lua_getfield(L, a->t, "grids");
-	lua_getfield(L, b->t, "grids");
-	int ga = lua_gettop(L) - 1, gb = ga + 1, rc = 1;
-	lua_Integer n = (lua_Integer)lua_rawlen(L, ga);
-	if ((lua_Integer)lua_rawlen(L, gb) != n) {
-		snprintf(what, len, "%lld and %lld grids", (long long)n, (long long)lua_rawlen(L, gb));
-		rc = 0;
+	mq_jv_compact(o, json_object_get(g, "axes"));
+	const json_t *cells = json_object_get(g, "cells");
+	for (size_t c = 0; c < json_array_size(cells); c++) {
+		const char *key = mq_jv_str(json_array_get(cells, c), "cell");
+		const char *seed = mq_jv_str(json_array_get(cells, c), "seed");
+		mq_buf_printf(o, "|%s|%s", key ? key : "", seed ? seed : "");
 	}
-	for (lua_Integer g = 1; rc && g <= n; g++) {
-		lua_rawgeti(L, ga, g);
-		lua_rawgeti(L, gb, g);
-		int x = lua_gettop(L) - 1;
+}
+
+/* The grids of shard b as shard a has them: axes, cell keys and seeds. */
+static int same_grids(const shard *a, const shard *b, char *what, size_t len)
+{
+	const json_t *ga = json_object_get(a->m, "grids"), *gb = json_object_get(b->m, "grids");
+	size_t n = json_array_size(ga);
+	if (json_array_size(gb) != n) {
+		snprintf(what, len, "%zu and %zu grids", n, json_array_size(gb));
+		return 0;
+	}
+	for (size_t g = 0; g < n; g++) {
 		mq_buf ta = MQ_BUF_INIT, tb = MQ_BUF_INIT;
-		/* axes and cells' keys and seeds, compared as JSON texts */
-		for (int side = 0; side < 2; side++) {
-			int t = x + side;
-			mq_buf *o = side ? &tb : &ta;
-			if (!lua_istable(L, t))
-				break;
-			lua_getfield(L, t, "axes");
-			mq_json_lua(o, L, -1, -1);
-			lua_pop(L, 1);
-			lua_getfield(L, t, "cells");
-			if (lua_istable(L, -1))
-				for (lua_Integer c = 1; lua_rawgeti(L, -1, c) == LUA_TTABLE; c++) {
-					const char *key = str(L, lua_gettop(L), "cell");
-					const char *seed = str(L, lua_gettop(L), "seed");
-					mq_buf_printf(o, "|%s|%s", key ? key : "", seed ? seed : "");
-					lua_pop(L, 1);
-				}
-			lua_pop(L, 2);
-		}
-		if (!ta.p || !tb.p || strcmp(ta.p, tb.p)) {
-			snprintf(what, len, "grid %lld differs", (long long)g);
-			rc = 0;
-		}
+		grid_text(&ta, json_array_get(ga, g));
+		grid_text(&tb, json_array_get(gb, g));
+		int ok = ta.p && tb.p && !strcmp(ta.p, tb.p);
 		mq_buf_free(&ta);
 		mq_buf_free(&tb);
-		lua_pop(L, 2);
+		if (!ok) {
+			snprintf(what, len, "grid %zu differs", g + 1);
+			return 0;
+		}
 	}
-	lua_pop(L, 2);
-	return rc;
+	return 1;
+}
+
+/* Shards a and b: one run. */
+static int check_pair(const shard *a, const shard *b)
+{
+	char what[200];
+	const char *ha = mq_jv_str(a->m, "script_fnv1a64"), *hb = mq_jv_str(b->m, "script_fnv1a64");
+	const char *sa = mq_jv_str(a->m, "seed"), *sb = mq_jv_str(b->m, "seed");
+	if (!same(mq_jv_str(a->m, "name"), mq_jv_str(b->m, "name")) || (ha && hb && strcmp(ha, hb)))
+		return fail("%s and %s are shards of different scripts (%s, hash %s; %s, hash %s)",
+		            a->dir, b->dir, mq_jv_str(a->m, "script"), ha ? ha : "?",
+		            mq_jv_str(b->m, "script"), hb ? hb : "?");
+	if (strcmp(a->params, b->params))
+		return fail("%s and %s are shards of different runs: params %.300s and %.300s",
+		            a->dir, b->dir, a->params, b->params);
+	if (!same(sa, sb))
+		return fail("%s and %s are shards of different runs: seeds %s and %s", a->dir,
+		            b->dir, sa, sb);
+	if (a->n != b->n)
+		return fail("%s and %s are shards of different splits: %lu/%lu and %lu/%lu", a->dir,
+		            b->dir, a->k, a->n, b->k, b->n);
+	if (!same_grids(a, b, what, sizeof what))
+		return fail("%s and %s are shards of different runs: %s (does the script make "
+		            "the same grids every time?)", a->dir, b->dir, what);
+	if (a->loose.len != b->loose.len || (a->loose.len && memcmp(a->loose.p, b->loose.p,
+	                                                             a->loose.len)))
+		return fail("%s and %s wrote different rows outside grid cells (such rows must "
+		            "not depend on which cells ran)", a->dir, b->dir);
+	return 0;
 }
 
 /* All shards: one run, every K once. */
-static int check_set(lua_State *L, shard *s, size_t ns)
+static int check_set(shard *s, size_t ns)
 {
-	const shard *a = &s[0];
-	for (size_t i = 1; i < ns; i++) {
-		const shard *b = &s[i];
-		char what[200];
-		const char *ha = str(L, a->t, "script_fnv1a64"), *hb = str(L, b->t, "script_fnv1a64");
-		if (!same(str(L, a->t, "name"), str(L, b->t, "name")) || (ha && hb && strcmp(ha, hb)))
-			return fail("%s and %s are shards of different scripts (%s, hash %s; %s, hash %s)",
-			            a->dir, b->dir, str(L, a->t, "script"), ha ? ha : "?",
-			            str(L, b->t, "script"), hb ? hb : "?");
-		if (strcmp(a->params, b->params))
-			return fail("%s and %s are shards of different runs: params %.300s and %.300s",
-			            a->dir, b->dir, a->params, b->params);
-		if (!same(str(L, a->t, "seed"), str(L, b->t, "seed")))
-			return fail("%s and %s are shards of different runs: seeds %s and %s", a->dir,
-			            b->dir, str(L, a->t, "seed"), str(L, b->t, "seed"));
-		if (a->n != b->n)
-			return fail("%s and %s are shards of different splits: %lu/%lu and %lu/%lu", a->dir,
-			            b->dir, a->k, a->n, b->k, b->n);
-		if (!same_grids(L, a, b, what, sizeof what))
-			return fail("%s and %s are shards of different runs: %s (does the script make "
-			            "the same grids every time?)", a->dir, b->dir, what);
-		if (a->loose.len != b->loose.len || (a->loose.len && memcmp(a->loose.p, b->loose.p,
-		                                                             a->loose.len)))
-			return fail("%s and %s wrote different rows outside grid cells (such rows must "
-			            "not depend on which cells ran)", a->dir, b->dir);
-	}
-	/* each K once, none missing */
-	unsigned long n = a->n;
+	for (size_t i = 1; i < ns; i++)
+		if (check_pair(&s[0], &s[i]))
+			return -1;
+	unsigned long n = s[0].n;
 	for (size_t i = 0; i < ns; i++)
 		for (size_t j = 0; j < i; j++)
 			if (s[i].k == s[j].k)
@@ -235,89 +213,54 @@ static int check_set(lua_State *L, shard *s, size_t ns)
 	return 0;
 }
 
-/* The merged run in memory: grids from the shards, each cell's rows from
- * the shard that ran it, held; rows committed in one process's order. */
-static int build(lua_State *L, shard *s, size_t ns, mq_run *run)
+/* Grid g of the first shard into the merged run's manifest. */
+static int add_grid(const shard *s, size_t g, mq_run *run, size_t *idx)
 {
-	unsigned long n = s[0].n;
-	const shard **by_k = calloc(n, sizeof *by_k);
-	if (!by_k)
-		return fail("out of memory");
-	for (size_t i = 0; i < ns; i++)
-		by_k[s[i].k] = &s[i];
-	int rc = -1;
-	lua_getfield(L, s[0].t, "grids");
-	int grids = lua_gettop(L);
-	size_t before = 0;
-	for (lua_Integer g = 1; lua_rawgeti(L, grids, g) == LUA_TTABLE; g++) {
-		int gt = lua_gettop(L);
-		lua_getfield(L, gt, "axes");
-		lua_getfield(L, gt, "cells");
-		size_t na = (size_t)lua_rawlen(L, -2), nc = (size_t)lua_rawlen(L, -1);
-		const char **axes = calloc(na + 1, sizeof *axes), **keys = calloc(nc + 1, sizeof *keys);
-		uint64_t *seeds = calloc(nc + 1, sizeof *seeds);
-		size_t idx;
-		int ok = axes && keys && seeds;
-		for (size_t a = 0; ok && a < na; a++) {
-			lua_rawgeti(L, gt + 1, (lua_Integer)a + 1);
-			ok = (axes[a] = lua_tostring(L, -1)) != NULL;
-			lua_pop(L, 1); /* the table keeps it */
-		}
-		for (size_t c = 0; ok && c < nc; c++) {
-			lua_rawgeti(L, gt + 2, (lua_Integer)c + 1);
-			keys[c] = lua_istable(L, -1) ? str(L, lua_gettop(L), "cell") : NULL;
-			const char *sd = lua_istable(L, -1) ? str(L, lua_gettop(L), "seed") : NULL;
-			ok = keys[c] && sd;
-			if (ok)
-				seeds[c] = strtoull(sd, NULL, 10);
-			lua_pop(L, 1);
-		}
-		ok = ok && !mq_manifest_add_grid(&run->man, axes, na, keys, seeds, nc, &idx);
-		free(axes);
-		free(keys);
-		free(seeds);
-		if (!ok) {
-			fail("%s: a malformed grid %lld in its manifest", s[0].dir, (long long)g);
-			goto out;
-		}
-		/* each cell from its owner: index over the grids mod N */
-		mq_grid *mg = &run->man.grids[idx];
-		for (size_t c = 0; c < nc; c++) {
-			const shard *o = by_k[(before + c) % n];
-			lua_getfield(L, o->t, "grids");
-			lua_rawgeti(L, -1, g);
-			lua_getfield(L, -1, "cells");
-			lua_rawgeti(L, -1, (lua_Integer)c + 1);
-			int cl = lua_gettop(L);
-			int done = lua_istable(L, cl) && same(str(L, cl, "status"), "done");
-			lua_getfield(L, cl, "rows");
-			lua_getfield(L, cl, "seconds");
-			if (!done || !lua_istable(L, -2)) {
-				fail("%s (shard %lu/%lu) has not got cell %s done (a damaged manifest?)", o->dir,
-				     o->k, o->n, mg->cells[c].key);
-				lua_settop(L, gt);
-				goto out;
-			}
-			if (mq_rows_from_lua(L, -2, 0, &mg->cells[c].rows) || !mq_buf_ok(&mg->cells[c].rows)) {
-				fail("%s: malformed rows of cell %s", o->dir, mg->cells[c].key);
-				lua_settop(L, gt);
-				goto out;
-			}
-			mg->cells[c].status = MQ_CELL_DONE;
-			mg->cells[c].held = 1;
-			mg->cells[c].seconds = (double)lua_tonumber(L, -1);
-			mg->cells[c].rank = (long)o->k;
-			lua_settop(L, gt);
-		}
-		before += nc;
-		lua_settop(L, grids);
+	const json_t *gt = json_array_get(json_object_get(s->m, "grids"), g);
+	const json_t *ja = json_object_get(gt, "axes"), *jc = json_object_get(gt, "cells");
+	size_t na = json_array_size(ja), nc = json_array_size(jc);
+	const char **axes = calloc(na + 1, sizeof *axes), **keys = calloc(nc + 1, sizeof *keys);
+	uint64_t *seeds = calloc(nc + 1, sizeof *seeds);
+	int ok = axes && keys && seeds;
+	for (size_t a = 0; ok && a < na; a++)
+		ok = (axes[a] = json_string_value(json_array_get(ja, a))) != NULL;
+	for (size_t c = 0; ok && c < nc; c++) {
+		const char *sd = mq_jv_str(json_array_get(jc, c), "seed");
+		ok = (keys[c] = mq_jv_str(json_array_get(jc, c), "cell")) && sd;
+		if (ok)
+			seeds[c] = strtoull(sd, NULL, 10);
 	}
-	lua_settop(L, grids - 1);
+	ok = ok && !mq_manifest_add_grid(&run->man, axes, na, keys, seeds, nc, idx);
+	free(axes);
+	free(keys);
+	free(seeds);
+	return ok ? 0 : fail("%s: a malformed grid %zu in its manifest", s->dir, g + 1);
+}
 
-	/* commit: rows outside cells at their place, then each grid in order */
+/* Cell c of grid g from the shard that ran it, held. */
+static int take_cell(const shard *o, size_t g, size_t c, mq_cell *cell)
+{
+	const json_t *cl = json_array_get(grid_cells(o->m, g), c);
+	const json_t *rows = json_object_get(cl, "rows");
+	if (!same(mq_jv_str(cl, "status"), "done") || !json_is_array(rows))
+		return fail("%s (shard %lu/%lu) has not got cell %s done (a damaged manifest?)", o->dir,
+		            o->k, o->n, cell->key);
+	if (mq_rows_from_json(rows, 0, &cell->rows) || !mq_buf_ok(&cell->rows))
+		return fail("%s: malformed rows of cell %s", o->dir, cell->key);
+	cell->status = MQ_CELL_DONE;
+	cell->held = 1;
+	cell->seconds = json_number_value(json_object_get(cl, "seconds"));
+	cell->rank = (long)o->k;
+	return 0;
+}
+
+/* Commit the rows outside cells, each at its place among the grids, and
+ * every grid's cells in the grid's order. */
+static int commit_all(const shard *s, mq_run *run)
+{
 	size_t off = 0;
 	mq_row row;
-	int got = mq_rows_next(s[0].loose.p, s[0].loose.len, &off, &row);
+	int got = mq_rows_next(s->loose.p, s->loose.len, &off, &row);
 	for (size_t g = 0; g <= run->man.ngrids; g++) {
 		while (got > 0 && row.tag <= g) {
 			mq_buf one = MQ_BUF_INIT;
@@ -325,35 +268,59 @@ static int build(lua_State *L, shard *s, size_t ns, mq_run *run)
 			int bad = !mq_buf_ok(&one) ? (snprintf(run->err, sizeof run->err, "out of memory"), 1)
 			                           : mq_run_commit_rows(run, one.p, one.len, NULL);
 			mq_buf_free(&one);
-			if (bad) {
-				fail("%s", run->err);
-				goto out;
-			}
+			if (bad)
+				return fail("%s", run->err);
 			run->man.loose_rows++;
-			got = mq_rows_next(s[0].loose.p, s[0].loose.len, &off, &row);
+			got = mq_rows_next(s->loose.p, s->loose.len, &off, &row);
 		}
 		if (g == run->man.ngrids)
 			break;
 		run->grid = (long)g;
 		run->commit_next = 0;
-		if (mq_run_drain(run)) {
-			fail("%s", run->err);
-			goto out;
-		}
+		if (mq_run_drain(run))
+			return fail("%s", run->err);
 		run->grid = -1;
 	}
-	if (got < 0 || (got > 0 && row.tag > run->man.ngrids)) {
-		fail("%s: malformed rows outside cells in its manifest", s[0].dir);
-		goto out;
+	if (got < 0 || (got > 0 && row.tag > run->man.ngrids))
+		return fail("%s: malformed rows outside cells in its manifest", s->dir);
+	return 0;
+}
+
+/* The merged run in memory: grids from the shards, each cell's rows from
+ * the shard that ran it, held; rows committed in one process's order. */
+static int build(shard *s, size_t ns, mq_run *run)
+{
+	unsigned long n = s[0].n;
+	const shard **by_k = calloc(n, sizeof *by_k);
+	if (!by_k)
+		return fail("out of memory");
+	for (size_t i = 0; i < ns; i++)
+		by_k[s[i].k] = &s[i];
+	int rc = 0;
+	size_t before = 0, ng = json_array_size(json_object_get(s[0].m, "grids"));
+	for (size_t g = 0; !rc && g < ng; g++) {
+		size_t idx;
+		rc = add_grid(&s[0], g, run, &idx);
+		/* each cell from its owner: index over the grids mod N */
+		mq_grid *mg = rc ? NULL : &run->man.grids[idx];
+		for (size_t c = 0; !rc && c < mg->ncells; c++)
+			rc = take_cell(by_k[(before + c) % n], g, c, &mg->cells[c]);
+		before += rc ? 0 : mg->ncells;
 	}
-	rc = 0;
-out:
 	free(by_k);
-	return rc;
+	return rc ? rc : commit_all(&s[0], run);
+}
+
+static void str_or_null(mq_buf *b, const char *v)
+{
+	if (v)
+		mq_json_string(b, v, strlen(v));
+	else
+		mq_buf_str(b, "null");
 }
 
 /* "merged": where each shard ran, for the record. */
-static char *merged_json(lua_State *L, shard *s, size_t ns)
+static char *merged_json(shard *s, size_t ns)
 {
 	mq_buf b = MQ_BUF_INIT;
 	mq_buf_str(&b, "  \"merged\": [");
@@ -366,21 +333,11 @@ static char *merged_json(lua_State *L, shard *s, size_t ns)
 			mq_buf_printf(&b, ", \"shard\": \"%lu/%lu\"", s[i].k, s[i].n);
 			static const char *const keys[] = {"command", "start", "end", NULL};
 			for (int j = 0; keys[j]; j++) {
-				const char *v = str(L, s[i].t, keys[j]);
 				mq_buf_printf(&b, ", \"%s\": ", keys[j]);
-				if (v)
-					mq_json_string(&b, v, strlen(v));
-				else
-					mq_buf_str(&b, "null");
+				str_or_null(&b, mq_jv_str(s[i].m, keys[j]));
 			}
-			lua_getfield(L, s[i].t, "machine");
-			const char *host = lua_istable(L, -1) ? str(L, lua_gettop(L), "host") : NULL;
 			mq_buf_str(&b, ", \"host\": ");
-			if (host)
-				mq_json_string(&b, host, strlen(host));
-			else
-				mq_buf_str(&b, "null");
-			lua_pop(L, 1);
+			str_or_null(&b, mq_jv_str(json_object_get(s[i].m, "machine"), "host"));
 			mq_buf_char(&b, '}');
 		}
 	mq_buf_str(&b, "\n  ],\n");
@@ -401,15 +358,31 @@ static char *dupstr(const char *s)
 	return d;
 }
 
+/* Where and on what the first shard ran: git, machine. */
+static void describe_host(const json_t *t, mq_manifest *m)
+{
+	const json_t *git = json_object_get(t, "git"), *mach = json_object_get(t, "machine");
+	const char *rev = mq_jv_str(git, "revision");
+	snprintf(m->git_rev, sizeof m->git_rev, "%.63s", rev ? rev : "unknown");
+	const json_t *dirty = json_object_get(git, "dirty");
+	m->git_dirty = json_is_boolean(dirty) ? json_is_true(dirty) : -1;
+	if (json_is_object(mach)) {
+		const char *cpu = mq_jv_str(mach, "cpu"), *host = mq_jv_str(mach, "host");
+		snprintf(m->cpu, sizeof m->cpu, "%s", cpu ? cpu : "unknown");
+		snprintf(m->host, sizeof m->host, "%s", host ? host : "");
+		m->cores = (long)json_integer_value(json_object_get(mach, "cores"));
+	}
+}
+
 /* The record of the one run the shards make. */
-static int describe(lua_State *L, shard *s, size_t ns, mq_run *run, int argc, char **argv)
+static int describe(shard *s, size_t ns, mq_run *run, int argc, char **argv)
 {
 	mq_manifest *m = &run->man;
-	int t = s[0].t;
-	m->script = dupstr(str(L, t, "script"));
-	m->name = dupstr(str(L, t, "name"));
-	snprintf(m->script_hash, sizeof m->script_hash, "%s",
-	         str(L, t, "script_fnv1a64") ? str(L, t, "script_fnv1a64") : "");
+	const json_t *t = s[0].m;
+	m->script = dupstr(mq_jv_str(t, "script"));
+	m->name = dupstr(mq_jv_str(t, "name"));
+	const char *hash = mq_jv_str(t, "script_fnv1a64");
+	snprintf(m->script_hash, sizeof m->script_hash, "%s", hash ? hash : "");
 	mq_buf cmd = MQ_BUF_INIT;
 	mq_buf_str(&cmd, "metriq");
 	for (int i = 0; i < argc; i++) {
@@ -418,46 +391,20 @@ static int describe(lua_State *L, shard *s, size_t ns, mq_run *run, int argc, ch
 	}
 	m->command = mq_buf_ok(&cmd) ? cmd.p : NULL;
 	m->params_json = strcmp(s[0].params, "null") ? dupstr(s[0].params) : NULL;
-	lua_getfield(L, t, "set");
-	mq_buf set = MQ_BUF_INIT;
-	if (lua_istable(L, -1) && !mq_json_lua(&set, L, -1, -1) && mq_buf_ok(&set)
-	    && strcmp(set.p, "[]"))
-		m->set_json = set.p;
-	else
-		mq_buf_free(&set); /* {} (mq_json_lua writes an empty table as []) */
-	lua_pop(L, 1);
-	const char *seed = str(L, t, "seed");
+	const json_t *set = json_object_get(t, "set");
+	if (json_object_size(set)) {
+		mq_buf b = MQ_BUF_INIT;
+		mq_jv_compact(&b, set);
+		m->set_json = b.p; /* NULL (written {}) if out of memory */
+	}
+	const char *seed = mq_jv_str(t, "seed");
 	m->seed = seed ? strtoull(seed, NULL, 10) : 0;
 	run->seed = m->seed;
-	lua_getfield(L, t, "threads");
-	m->threads = (int)lua_tointeger(L, -1);
-	lua_pop(L, 1);
-	lua_getfield(L, t, "git");
-	m->git_dirty = -1;
-	snprintf(m->git_rev, sizeof m->git_rev, "unknown");
-	if (lua_istable(L, -1)) {
-		const char *rev = str(L, lua_gettop(L), "revision");
-		if (rev)
-			snprintf(m->git_rev, sizeof m->git_rev, "%.63s", rev);
-		lua_getfield(L, -1, "dirty");
-		if (lua_isboolean(L, -1))
-			m->git_dirty = lua_toboolean(L, -1);
-		lua_pop(L, 1);
-	}
-	lua_pop(L, 1);
-	lua_getfield(L, t, "machine");
-	if (lua_istable(L, -1)) {
-		int mt = lua_gettop(L);
-		snprintf(m->cpu, sizeof m->cpu, "%s", str(L, mt, "cpu") ? str(L, mt, "cpu") : "unknown");
-		snprintf(m->host, sizeof m->host, "%s", str(L, mt, "host") ? str(L, mt, "host") : "");
-		lua_getfield(L, mt, "cores");
-		m->cores = (long)lua_tointeger(L, -1);
-		lua_pop(L, 1);
-	}
-	lua_pop(L, 1);
+	m->threads = (int)json_integer_value(json_object_get(t, "threads"));
+	describe_host(t, m);
 	/* the run's span: the first shard's start to the last one's end */
 	for (size_t i = 0; i < ns; i++) {
-		const char *st = str(L, s[i].t, "start"), *en = str(L, s[i].t, "end");
+		const char *st = mq_jv_str(s[i].m, "start"), *en = mq_jv_str(s[i].m, "end");
 		if (st && (!m->start[0] || strcmp(st, m->start) < 0))
 			snprintf(m->start, sizeof m->start, "%.31s", st);
 		if (en && strcmp(en, m->end) > 0)
@@ -465,7 +412,9 @@ static int describe(lua_State *L, shard *s, size_t ns, mq_run *run, int argc, ch
 	}
 	m->status = "done";
 	m->cell_by = "shard";
-	m->extra = merged_json(L, s, ns);
+	m->binding = "lua";
+	m->binding_version = LUA_RELEASE;
+	m->extra = merged_json(s, ns);
 	if (!m->script || !m->name || !m->command || !m->extra)
 		return fail("out of memory");
 	return 0;
@@ -502,32 +451,29 @@ int mq_cmd_merge(int argc, char **argv)
 		return 2;
 	}
 
-	lua_State *L = luaL_newstate();
 	shard *s = calloc(nd, sizeof *s);
 	mq_run run;
 	memset(&run, 0, sizeof run);
 	run.grid = run.cell = -1;
 	run.mode = MQ_ONE;
-	if (!L || !s) {
+	if (!s) {
 		mq_cli_error("merge", "out of memory");
 		goto out;
 	}
-	luaL_checkstack(L, (int)nd + 40, "too many shards");
 	rc = 1;
 	for (size_t i = 0; i < nd; i++) {
 		s[i].dir = dirs[i];
-		if (load(L, &s[i])) {
+		if (load(&s[i])) {
 			mq_cli_error("merge", "%s", err);
 			goto out;
 		}
-		lua_settop(L, s[i].t);
 	}
-	if (check_set(L, s, nd)) {
+	if (check_set(s, nd)) {
 		mq_cli_error("merge", "%s", err);
 		goto out;
 	}
 	run.outdir = dupstr(out);
-	if (!run.outdir || describe(L, s, nd, &run, argc, argv) || build(L, s, nd, &run)) {
+	if (!run.outdir || describe(s, nd, &run, argc, argv) || build(s, nd, &run)) {
 		mq_cli_error("merge", "%s", run.outdir ? err : "out of memory");
 		goto out;
 	}
@@ -546,7 +492,7 @@ int mq_cmd_merge(int argc, char **argv)
 		mq_cli_error("merge", "cannot create '%s': %s", out, strerror(errno));
 		goto out;
 	}
-	if (mq_run_load_prior(&run, L, 0)) {
+	if (mq_run_load_prior(&run, 0)) {
 		mq_cli_error("merge", "%s", run.err);
 		goto out;
 	}
@@ -564,11 +510,10 @@ out:
 	for (size_t i = 0; s && i < nd; i++) {
 		mq_buf_free(&s[i].loose);
 		free(s[i].params);
+		json_decref(s[i].m);
 	}
 	free(s);
 	free(dirs);
 	mq_run_free(&run);
-	if (L)
-		lua_close(L);
 	return rc;
 }

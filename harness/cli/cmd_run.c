@@ -31,7 +31,7 @@
 
 #include "cli.h"
 #include "dist.h"
-#include "json.h"
+#include "jv.h"
 #include "lmetriq.h"
 #include "manifest.h"
 #include "comm.h"
@@ -179,36 +179,52 @@ static char *dupstr(const char *s)
 
 /* ---- the command ---- */
 
-static int run_command(int argc, char **argv, int mpi)
-{
-	mq_run run;
-	memset(&run, 0, sizeof run);
-	run.grid = run.cell = -1;
-	run.seed = 1;
-	run.rank = mpi ? mq_mpi_rank() : 0;
-	run.ranks = mpi ? mq_mpi_size() : 1;
-	run.mode = run.ranks == 1 ? MQ_ONE : run.rank == 0 ? MQ_COORD : MQ_WORKER;
-	run.stop = &interrupted;
-	speak = run.rank == 0;
-	int seed_given = 0, rc = 2, started = 0;
-	const char *out = NULL, *shard = NULL, *msg = NULL;
-	char err[256];
-	lua_State *L = NULL;
+/* What the command line gives beyond the run itself. */
+typedef struct opts {
+	const char *out, *shard;
+	int seed_given;
+} opts;
 
+/* One option that takes a value (k: its index in parse_args's list). */
+static int take_value(mq_run *run, opts *o, int k, const char *val)
+{
+	char err[256];
+	if (k == 0) {
+		o->out = val;
+	} else if (k == 1) {
+		if (mq_set_add(&run->set, val, err, sizeof err))
+			return run_error("%s", err);
+	} else if (k == 2) {
+		uint64_t t;
+		if (!parse_u64(val, &t) || t < 1 || t > 4096)
+			return run_error("--threads '%s': expected an integer from 1 to 4096", val);
+		run->threads = (int)t;
+	} else if (k == 3) {
+		if (!parse_u64(val, &run->seed))
+			return run_error("--seed '%s': expected an unsigned 64-bit integer", val);
+		o->seed_given = 1;
+	} else {
+		o->shard = val;
+	}
+	return 0;
+}
+
+/* The options: 0, -1 for --help (done), or the exit status of a usage error. */
+static int parse_args(int argc, char **argv, mq_run *run, opts *o)
+{
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = NULL;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			if (speak)
 				fputs(usage, stdout);
-			mq_set_free(&run.set);
-			return 0;
+			return -1;
 		}
 		if (!strcmp(a, "--resume")) {
-			run.resume = 1;
+			run->resume = 1;
 			continue;
 		}
 		if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
-			run.quiet = 1;
+			run->quiet = 1;
 			continue;
 		}
 		if (!strncmp(a, "--", 2) && a[2]) {
@@ -221,133 +237,311 @@ static int run_command(int argc, char **argv, int mpi)
 			for (int j = 0; takes[j]; j++)
 				if (strlen(takes[j]) == n && !strncmp(a, takes[j], n))
 					k = j;
-			if (k < 0) {
-				run_error("unknown option '%s' (see 'metriq run --help')", a);
-				goto out;
-			}
+			if (k < 0)
+				return run_error("unknown option '%s' (see 'metriq run --help')", a);
 			if (eq)
 				val = eq + 1;
 			else if (i + 1 < argc)
 				val = argv[++i];
-			else {
-				run_error("%s needs a value", takes[k]);
-				goto out;
-			}
-			if (k == 0) {
-				out = val;
-			} else if (k == 1) {
-				if (mq_set_add(&run.set, val, err, sizeof err)) {
-					run_error("%s", err);
-					goto out;
-				}
-			} else if (k == 2) {
-				uint64_t t;
-				if (!parse_u64(val, &t) || t < 1 || t > 4096) {
-					run_error("--threads '%s': expected an integer from 1 to 4096", val);
-					goto out;
-				}
-				run.threads = (int)t;
-			} else if (k == 3) {
-				if (!parse_u64(val, &run.seed)) {
-					run_error("--seed '%s': expected an unsigned 64-bit integer", val);
-					goto out;
-				}
-				seed_given = 1;
-			} else {
-				shard = val;
-			}
+			else
+				return run_error("%s needs a value", takes[k]);
+			if (take_value(run, o, k, val))
+				return 2;
 			continue;
 		}
-		if (run.script) {
-			run_error("one script at a time ('%s' and '%s')", run.script, a);
-			goto out;
-		}
-		run.script = a;
+		if (run->script)
+			return run_error("one script at a time ('%s' and '%s')", run->script, a);
+		run->script = a;
 	}
-	if (!run.script) {
+	if (!run->script) {
 		if (speak)
 			fputs(usage, stderr);
-		goto out;
+		return 2;
 	}
 	static char found[4096]; /* NAME, or the installed experiments/NAME.lua (paths.h) */
-	if (mq_find_script(run.script, found, sizeof found) == 0)
-		run.script = found;
-	if (shard) {
-		/* K/N: decimal, 0 <= K < N */
-		char kt[24], nt[24];
-		const char *slash = strchr(shard, '/');
-		uint64_t k, n;
-		if (!slash || (size_t)(slash - shard) >= sizeof kt || strlen(slash + 1) >= sizeof nt
-		    || (memcpy(kt, shard, (size_t)(slash - shard)), kt[slash - shard] = 0,
-		        strcpy(nt, slash + 1), !parse_u64(kt, &k) || !parse_u64(nt, &n))
-		    || n < 1 || n > 1000000 || k >= n) {
-			run_error("--shard '%s': expected K/N with 0 <= K < N (K counts from 0)", shard);
-			goto out;
-		}
-		if (run.ranks > 1) {
-			run_error("--shard and MPI do not go together: run the shards as separate jobs, "
-			          "or one MPI job without --shard");
-			goto out;
-		}
-		run.mode = MQ_SHARD;
-		run.shard_k = (unsigned long)k;
-		run.shard_n = (unsigned long)n;
-	}
+	if (mq_find_script(run->script, found, sizeof found) == 0)
+		run->script = found;
+	return 0;
+}
 
-	/* the script's name: base name without .lua */
-	const char *base = strrchr(run.script, '/');
-	base = base ? base + 1 : run.script;
+/* --shard K/N: decimal, 0 <= K < N.  0, or the exit status of an error. */
+static int parse_shard(mq_run *run, const char *shard)
+{
+	char kt[24], nt[24];
+	const char *slash = strchr(shard, '/');
+	uint64_t k, n;
+	if (!slash || (size_t)(slash - shard) >= sizeof kt || strlen(slash + 1) >= sizeof nt
+	    || (memcpy(kt, shard, (size_t)(slash - shard)), kt[slash - shard] = 0,
+	        strcpy(nt, slash + 1), !parse_u64(kt, &k) || !parse_u64(nt, &n))
+	    || n < 1 || n > 1000000 || k >= n)
+		return run_error("--shard '%s': expected K/N with 0 <= K < N (K counts from 0)", shard);
+	if (run->ranks > 1)
+		return run_error("--shard and MPI do not go together: run the shards as separate jobs, "
+		                 "or one MPI job without --shard");
+	run->mode = MQ_SHARD;
+	run->shard_k = (unsigned long)k;
+	run->shard_n = (unsigned long)n;
+	return 0;
+}
+
+/* The script's name (base name without .lua) and DIR, with a shard's own
+ * folder inside it, so that the shards of one job may all be given the
+ * same --out.  0, or the exit status of an error. */
+static int set_names(mq_run *run, const char *out)
+{
+	const char *base = strrchr(run->script, '/');
+	base = base ? base + 1 : run->script;
 	size_t bl = strlen(base);
 	if (bl > 4 && !strcmp(base + bl - 4, ".lua"))
 		bl -= 4;
-	if (bl == 0 || bl >= sizeof run.name) {
-		run_error("bad script name '%s'", run.script);
-		goto out;
+	if (bl == 0 || bl >= sizeof run->name)
+		return run_error("bad script name '%s'", run->script);
+	memcpy(run->name, base, bl);
+	run->name[bl] = 0;
+	if (!mq_results_name_ok(run->name))
+		snprintf(run->name, sizeof run->name, "results"); /* the default results file */
+	mq_buf d = MQ_BUF_INIT;
+	if (out)
+		mq_buf_str(&d, out);
+	else
+		mq_buf_printf(&d, "results/%s", run->name);
+	if (run->mode == MQ_SHARD)
+		mq_buf_printf(&d, "/shard-%lu-of-%lu", run->shard_k, run->shard_n);
+	if (!mq_buf_ok(&d)) {
+		mq_buf_free(&d);
+		return run_error("out of memory");
 	}
-	memcpy(run.name, base, bl);
-	run.name[bl] = 0;
-	if (!mq_results_name_ok(run.name))
-		snprintf(run.name, sizeof run.name, "results"); /* the default results file */
+	run->outdir = d.p;
+	return 0;
+}
 
-	{
-		/* DIR, and a shard's own folder inside it, so that the shards of
-		 * one job may all be given the same --out */
-		mq_buf d = MQ_BUF_INIT;
-		if (out)
-			mq_buf_str(&d, out);
-		else
-			mq_buf_printf(&d, "results/%s", run.name);
-		if (run.mode == MQ_SHARD)
-			mq_buf_printf(&d, "/shard-%lu-of-%lu", run.shard_k, run.shard_n);
-		if (!mq_buf_ok(&d)) {
-			mq_buf_free(&d);
-			run_error("out of memory");
-			goto out;
-		}
-		run.outdir = d.p;
-	}
-	if (!run.threads) {
+static void set_threads(mq_run *run)
+{
+	if (!run->threads) {
 		/* all cores, shared among the ranks that run cells on this host */
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		long share = run.ranks > 1 ? mq_mpi_local_workers() : 1;
+		long share = run->ranks > 1 ? mq_mpi_local_workers() : 1;
 		n = n >= 1 && n <= 4096 ? n : 1;
-		run.threads = n / share >= 1 ? (int)(n / share) : 1;
+		run->threads = n / share >= 1 ? (int)(n / share) : 1;
 	}
 	/* The BLAS takes its own threads (OPENBLAS_NUM_THREADS, default all
 	 * cores): right for one process, but every rank of a host taking all
 	 * its cores would oversubscribe them many times over.  A rank's BLAS
 	 * gets the rank's share, unless the environment says otherwise. */
-	if (run.ranks > 1 && !getenv("OPENBLAS_NUM_THREADS") && openblas_set_num_threads)
-		openblas_set_num_threads(run.threads);
+	if (run->ranks > 1 && !getenv("OPENBLAS_NUM_THREADS") && openblas_set_num_threads)
+		openblas_set_num_threads(run->threads);
+}
 
-	L = luaL_newstate();
-	if (!L) {
+/* The record: what and where, then what an earlier run left.  0, or the
+ * exit status of an error (reported). */
+static int prepare_record(mq_run *run, int argc, char **argv, int seed_given)
+{
+	const char *base = strrchr(run->script, '/');
+	size_t dl = base ? (size_t)(base + 1 - run->script) : 0;
+	char *dir = malloc(dl + 2);
+	if (!dir)
+		return run_error("out of memory");
+	if (dl)
+		memcpy(dir, run->script, dl);
+	else
+		dir[dl++] = '.';
+	dir[dl] = 0;
+	mq_manifest_probe(&run->man, dir);
+	free(dir);
+	mq_file_hash(run->script, run->man.script_hash);
+	run->man.binding = "lua";
+	run->man.binding_version = LUA_RELEASE;
+	if (mq_run_load_prior(run, seed_given))
+		return run_error("%s", run->err);
+	run->seed_base = run->seed;
+	run->man.script = dupstr(run->script);
+	run->man.name = dupstr(run->name);
+	run->man.command = command_line(argc, argv);
+	run->man.set_json = set_json(&run->set);
+	run->man.seed = run->seed;
+	run->man.threads = run->threads;
+	run->man.status = "running";
+	if (run->mode == MQ_SHARD) {
+		char ex[96];
+		snprintf(ex, sizeof ex, "  \"shard\": {\"index\": %lu, \"count\": %lu},\n", run->shard_k,
+		         run->shard_n);
+		run->man.extra = dupstr(ex);
+		run->man.keep_loose = 1;
+	}
+	/* a fresh run writes its manifest now; a resumed one only once it has
+	 * shown that it is the same run (run.h) */
+	run->writable = !run->prior.present;
+	if (!run->man.script || !run->man.name || !run->man.command || !run->man.set_json
+	    || (run->mode == MQ_SHARD && !run->man.extra))
+		return run_error("out of memory");
+	return 0;
+}
+
+/* The module, as both a global and require "metriq". */
+static void open_module(lua_State *L, const mq_run *run)
+{
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	mq_open_metriq(L);
+	lua_pushinteger(L, run->rank);
+	lua_setfield(L, -2, "rank");
+	lua_pushinteger(L, run->ranks);
+	lua_setfield(L, -2, "ranks");
+	if (run->mode == MQ_SHARD || run->mode == MQ_WORKER) {
+		lua_pushcfunction(L, plot_elsewhere);
+		lua_setfield(L, -2, "plot");
+	}
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -3, "metriq");
+	lua_setglobal(L, "metriq");
+	lua_pop(L, 1);
+}
+
+/* Load and run the script under the message handler; its status. */
+static int run_script(lua_State *L, const mq_run *run)
+{
+	lua_pushcfunction(L, msghandler);
+	int status = luaL_loadfile(L, run->script);
+	if (status == LUA_OK) {
+		running = L;
+		signal(SIGINT, on_sigint);
+		/* mpirun stops a job (a rank died, the job was killed) with SIGTERM:
+		 * rank 0 then records what is left before it goes */
+		if (run->mode == MQ_COORD)
+			signal(SIGTERM, on_sigint);
+		status = lua_pcall(L, 0, 0, 1);
+		signal(SIGINT, SIG_DFL);
+		if (run->mode == MQ_COORD)
+			signal(SIGTERM, SIG_DFL);
+	}
+	return status;
+}
+
+/* The script's outcome into the record; the exit status, and in *msg the
+ * error (NULL if none). */
+static int record_outcome(lua_State *L, mq_run *run, int status, const char **msg)
+{
+	*msg = NULL;
+	if (status == LUA_OK) {
+		/* a grid whose loop the script left open ends with the script */
+		if (mq_run_cell_end(run, 1, NULL) == 0)
+			mq_run_grid_end(run);
+		run->man.status = "done";
+		return 0;
+	}
+	const char *m = lua_tostring(L, -1);
+	if (!m)
+		m = "(error object is not a string)";
+	/* stopped from outside: say what is left, wherever rank 0 was */
+	if (run->mode == MQ_COORD && interrupted)
+		m = mq_dist_stopped(run);
+	mq_run_cell_end(run, 0, m);
+	mq_run_grid_end(run);
+	run->man.status = interrupted == SIGINT ? "interrupted" : "failed";
+	/* the manifest keeps the message, not the traceback */
+	size_t n = strcspn(m, "\n");
+	free(run->man.error);
+	run->man.error = malloc(n + 1);
+	if (run->man.error) {
+		memcpy(run->man.error, m, n);
+		run->man.error[n] = 0;
+	}
+	if (speak)
+		fprintf(stderr, "metriq run: %s\n", m);
+	*msg = m;
+	return interrupted == SIGINT ? 130 : 1;
+}
+
+/* The end of the run on rank 0 or alone: the workers' word, the last
+ * flush, the summary.  The exit status. */
+static int finish(mq_run *run, int mpi, int rc, const char *msg)
+{
+	if (mpi) {
+		int was = rc;
+		rc = mq_dist_finish(run, rc, msg);
+		if (rc && !was) {
+			/* a worker failed where rank 0 did not */
+			run->man.status = "failed";
+			free(run->man.error);
+			run->man.error = dupstr(run->err);
+			fprintf(stderr, "metriq run: %s\n", run->err);
+		}
+	}
+	mq_utc_now(run->man.end);
+	if (mq_run_flush(run, 1)) {
+		run_error("%s", run->err);
+		return rc ? rc : 1;
+	}
+	if (rc == 0 && !run->quiet) {
+		for (size_t i = 0; i < run->nres; i++)
+			fprintf(stderr, "metriq run: %s/%s.csv: %zu rows\n", run->outdir, run->res[i]->name,
+			        run->res[i]->rows);
+		if (run->mode == MQ_SHARD)
+			fprintf(stderr, "metriq run: shard %lu/%lu done in %s (metriq merge makes the CSV "
+			        "files)\n", run->shard_k, run->shard_n, run->outdir);
+	}
+	return rc;
+}
+
+/* Rank 0 or one process: the folder, the record, the word to the workers
+ * and the first flush.  0 to run the script; else the exit status, with
+ * *started saying whether the workers have had rank 0's word. */
+static int start_run(mq_run *run, int argc, char **argv, int mpi, int seed_given, int *started)
+{
+	if (access(run->script, R_OK))
+		return run_error("cannot read '%s': %s", run->script, strerror(errno));
+	if (mq_mkdirs(run->outdir))
+		return run_error("cannot create '%s': %s", run->outdir, strerror(errno));
+	int rc = prepare_record(run, argc, argv, seed_given);
+	if (rc)
+		return rc;
+	if (mpi) {
+		/* rank 0's word to the others: the seed and --set values (taken
+		 * from the manifest on --resume) */
+		*started = 1;
+		if (mq_dist_start(run, 1)) {
+			run_error("%s", run->err);
+			return 1;
+		}
+	}
+	if (mq_run_flush(run, 1)) {
+		run_error("%s", run->err);
+		return -1; /* the record is there to be finished */
+	}
+	if (run->prior.present && !run->quiet)
+		fprintf(stderr, "metriq run: resuming %s/manifest.json (seed %" PRIu64 ")\n",
+		        run->outdir, run->seed);
+	return 0;
+}
+
+static void init_run(mq_run *run, int mpi)
+{
+	memset(run, 0, sizeof *run);
+	run->grid = run->cell = -1;
+	run->seed = 1;
+	run->rank = mpi ? mq_mpi_rank() : 0;
+	run->ranks = mpi ? mq_mpi_size() : 1;
+	run->mode = run->ranks == 1 ? MQ_ONE : run->rank == 0 ? MQ_COORD : MQ_WORKER;
+	run->stop = &interrupted;
+	speak = run->rank == 0;
+}
+
+static int run_command(int argc, char **argv, int mpi)
+{
+	mq_run run;
+	init_run(&run, mpi);
+	opts o = {NULL, NULL, 0};
+	int started = 0, rc = parse_args(argc, argv, &run, &o);
+	lua_State *L = NULL;
+	if (rc || (o.shard && (rc = parse_shard(&run, o.shard))) || (rc = set_names(&run, o.out)))
+		goto out; /* usage errors: the workers make the same and stop too */
+	set_threads(&run);
+	rc = 2;
+	if (!(L = luaL_newstate())) {
 		run_error("cannot create a Lua state");
 		goto fail_start;
 	}
 	luaL_openlibs(L);
 	mq_run_set(L, &run);
-
 	if (run.mode == MQ_WORKER) {
 		/* a worker writes nothing and reads no folder: rank 0 does, and
 		 * sends what the run needs (dist.h) */
@@ -359,170 +553,22 @@ static int run_command(int argc, char **argv, int mpi)
 			goto out;
 		}
 		run.seed_base = run.seed;
-		goto script;
-	}
-
-	if (access(run.script, R_OK)) {
-		run_error("cannot read '%s': %s", run.script, strerror(errno));
-		goto fail_start;
-	}
-	if (mq_mkdirs(run.outdir)) {
-		run_error("cannot create '%s': %s", run.outdir, strerror(errno));
-		goto fail_start;
-	}
-
-	/* the record: what and where, then what an earlier run left */
-	{
-		size_t dl = (size_t)(base - run.script);
-		char *dir = malloc(dl + 2);
-		if (!dir) {
-			run_error("out of memory");
-			goto fail_start;
-		}
-		if (dl)
-			memcpy(dir, run.script, dl);
-		else
-			dir[dl++] = '.';
-		dir[dl] = 0;
-		mq_manifest_probe(&run.man, dir);
-		free(dir);
-	}
-	mq_file_hash(run.script, run.man.script_hash);
-	if (mq_run_load_prior(&run, L, seed_given)) {
-		run_error("%s", run.err);
-		goto fail_start;
-	}
-	run.seed_base = run.seed;
-	run.man.script = dupstr(run.script);
-	run.man.name = dupstr(run.name);
-	run.man.command = command_line(argc, argv);
-	run.man.set_json = set_json(&run.set);
-	run.man.seed = run.seed;
-	run.man.threads = run.threads;
-	run.man.status = "running";
-	if (run.mode == MQ_SHARD) {
-		char ex[96];
-		snprintf(ex, sizeof ex, "  \"shard\": {\"index\": %lu, \"count\": %lu},\n", run.shard_k,
-		         run.shard_n);
-		run.man.extra = dupstr(ex);
-		run.man.keep_loose = 1;
-	}
-	/* a fresh run writes its manifest now; a resumed one only once it has
-	 * shown that it is the same run (run.h) */
-	run.writable = !run.prior.present;
-	if (!run.man.script || !run.man.name || !run.man.command || !run.man.set_json
-	    || (run.mode == MQ_SHARD && !run.man.extra)) {
-		run_error("out of memory");
-		goto fail_start;
-	}
-	if (mpi) {
-		/* rank 0's word to the others: the seed and --set values (taken
-		 * from the manifest on --resume) */
-		started = 1;
-		if (mq_dist_start(&run, 1)) {
-			run_error("%s", run.err);
-			rc = 1;
+	} else if ((rc = start_run(&run, argc, argv, mpi, o.seed_given, &started))) {
+		if (rc < 0) {
+			rc = finish(&run, mpi, 1, NULL);
 			goto out;
 		}
-	}
-	if (mq_run_flush(&run, 1)) {
-		run_error("%s", run.err);
-		rc = 1;
-		goto finish;
-	}
-	if (run.prior.present && !run.quiet)
-		fprintf(stderr, "metriq run: resuming %s/manifest.json (seed %" PRIu64 ")\n", run.outdir,
-		        run.seed);
-
-script:
-	/* the module, as both a global and require "metriq" */
-	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-	mq_open_metriq(L);
-	lua_pushinteger(L, run.rank);
-	lua_setfield(L, -2, "rank");
-	lua_pushinteger(L, run.ranks);
-	lua_setfield(L, -2, "ranks");
-	if (run.mode == MQ_SHARD || run.mode == MQ_WORKER) {
-		lua_pushcfunction(L, plot_elsewhere);
-		lua_setfield(L, -2, "plot");
-	}
-	lua_pushvalue(L, -1);
-	lua_setfield(L, -3, "metriq");
-	lua_setglobal(L, "metriq");
-	lua_pop(L, 1);
-
-	/* the script */
-	lua_pushcfunction(L, msghandler);
-	int status = luaL_loadfile(L, run.script);
-	if (status == LUA_OK) {
-		running = L;
-		signal(SIGINT, on_sigint);
-		/* mpirun stops a job (a rank died, the job was killed) with SIGTERM:
-		 * rank 0 then records what is left before it goes */
-		if (run.mode == MQ_COORD)
-			signal(SIGTERM, on_sigint);
-		status = lua_pcall(L, 0, 0, 1);
-		signal(SIGINT, SIG_DFL);
-		if (run.mode == MQ_COORD)
-			signal(SIGTERM, SIG_DFL);
-	}
-
-	if (status == LUA_OK) {
-		/* a grid whose loop the script left open ends with the script */
-		if (mq_run_cell_end(&run, 1, NULL) == 0)
-			mq_run_grid_end(&run);
-		run.man.status = "done";
-		rc = 0;
-	} else {
-		msg = lua_tostring(L, -1);
-		if (!msg)
-			msg = "(error object is not a string)";
-		/* stopped from outside: say what is left, wherever rank 0 was */
-		if (run.mode == MQ_COORD && interrupted)
-			msg = mq_dist_stopped(&run);
-		mq_run_cell_end(&run, 0, msg);
-		mq_run_grid_end(&run);
-		run.man.status = interrupted == SIGINT ? "interrupted" : "failed";
-		/* the manifest keeps the message, not the traceback */
-		size_t n = strcspn(msg, "\n");
-		free(run.man.error);
-		run.man.error = malloc(n + 1);
-		if (run.man.error) {
-			memcpy(run.man.error, msg, n);
-			run.man.error[n] = 0;
-		}
-		if (speak)
-			fprintf(stderr, "metriq run: %s\n", msg);
-		rc = interrupted == SIGINT ? 130 : 1;
-	}
-	if (run.mode == MQ_WORKER) {
-		mq_dist_finish(&run, rc, msg);
+		if (!started)
+			goto fail_start;
 		goto out;
 	}
-finish:
-	if (mpi) {
-		int was = rc;
-		rc = mq_dist_finish(&run, rc, msg);
-		if (rc && !was) {
-			/* a worker failed where rank 0 did not */
-			run.man.status = "failed";
-			free(run.man.error);
-			run.man.error = dupstr(run.err);
-			fprintf(stderr, "metriq run: %s\n", run.err);
-		}
-	}
-	mq_utc_now(run.man.end);
-	if (mq_run_flush(&run, 1)) {
-		run_error("%s", run.err);
-		rc = rc ? rc : 1;
-	} else if (rc == 0 && !run.quiet) {
-		for (size_t i = 0; i < run.nres; i++)
-			fprintf(stderr, "metriq run: %s/%s.csv: %zu rows\n", run.outdir, run.res[i]->name,
-			        run.res[i]->rows);
-		if (run.mode == MQ_SHARD)
-			fprintf(stderr, "metriq run: shard %lu/%lu done in %s (metriq merge makes the CSV "
-			        "files)\n", run.shard_k, run.shard_n, run.outdir);
-	}
+	open_module(L, &run);
+	const char *msg;
+	rc = record_outcome(L, &run, run_script(L, &run), &msg);
+	if (run.mode == MQ_WORKER)
+		mq_dist_finish(&run, rc, msg);
+	else
+		rc = finish(&run, mpi, rc, msg);
 	goto out;
 fail_start:
 	if (mpi && !started)
@@ -531,7 +577,7 @@ out:
 	if (L)
 		lua_close(L);
 	mq_run_free(&run);
-	return rc;
+	return rc < 0 ? 0 : rc;
 }
 
 int mq_cmd_run(int argc, char **argv)

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <lua.h>
 #include <lauxlib.h>
+#include <jansson.h>
 
 #include "metriq.h"
 #include "metrics.h"
@@ -79,6 +80,15 @@ int mq_open_plot(lua_State *L);
 int mq_open_train(lua_State *L);
 int mq_open_tfile(lua_State *L);   /* lua_tfile.c: load, quantize_layout, spearman */
 int mq_open_advise(lua_State *L);  /* lua_advise.c: advise (kernels/advise.h) */
+
+/* lua_run.c: the run of a Lua state (set by cmd_run.c), and a Lua value as
+ * the JSON value the engine records (NULL with *err: what JSON cannot say). */
+struct mq_run;
+void mq_run_set(lua_State *L, struct mq_run *run);
+struct mq_run *mq_run_get(lua_State *L);
+json_t *mq_lua_tojson(lua_State *L, int idx, const char **err);
+/* lua_params.c: metriq.params{...} */
+int mq_lua_params(lua_State *L);
 
 /* Push the module table (every part, plus seed, threads, outdir, script). */
 int mq_open_metriq(lua_State *L);

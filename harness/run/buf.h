@@ -1,5 +1,5 @@
 /* buf.h: a growable byte buffer for text the harness builds (CSV rows,
- * the manifest).  Unlike luaL_Buffer it does not live on a Lua stack, so it
+ * the manifest).  Unlike a buffer on a script stack it lives on its own, so it
  * can outlive a binding call.  Allocation failure is sticky: every append
  * after one is a no-op and mq_buf_ok() reports it, so callers check once. */
 #ifndef MQ_BUF_H

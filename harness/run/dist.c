@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "json.h"
+#include "jv.h"
 #include "comm.h"
 #include "rows.h"
 

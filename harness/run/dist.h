@@ -1,6 +1,6 @@
 /* dist.h: a run's grid cells spread over MPI ranks.
  *
- *     mpirun -n N metriq run SCRIPT.lua [options]
+ *     mpirun -n N metriq run SCRIPT [options]
  *
  * Every rank runs the script; the script's grids decide what work there
  * is.  Rank 0 *coordinates*: when its script reaches a grid it deals the

@@ -13,10 +13,9 @@
 #include <dlfcn.h>
 #include <gsl/gsl_cblas.h>
 #include <gsl/gsl_version.h>
-#include <lua.h>
 
 #include "buf.h"
-#include "json.h"
+#include "jv.h"
 #include "rows.h"
 
 /* OpenBLAS reports its version and build at run time.  The symbol is weak so
@@ -231,9 +230,14 @@ static void render(mq_buf *b, const mq_manifest *m, mq_results *const *files, si
 	mq_buf_printf(b, ", \"cores\": %ld, \"host\": ", m->cores);
 	str_or_null(b, m->host[0] ? m->host : NULL);
 	mq_buf_str(b, "},\n");
-	mq_buf_str(b, "  \"libraries\": {\"lua\": ");
-	str_or_null(b, LUA_RELEASE);
-	mq_buf_str(b, ", \"gsl\": ");
+	mq_buf_str(b, "  \"libraries\": {");
+	if (m->binding) {
+		str_or_null(b, m->binding);
+		mq_buf_str(b, ": ");
+		str_or_null(b, m->binding_version);
+		mq_buf_str(b, ", ");
+	}
+	mq_buf_str(b, "\"gsl\": ");
 	str_or_null(b, gsl_version);
 	mq_buf_str(b, ", \"openblas\": ");
 	str_or_null(b, blas);

@@ -1,8 +1,8 @@
 /* manifest.h: DIR/manifest.json, the record of one `metriq run`.
  *
  * It says what ran (script, params, seed, threads, command line), where
- * (git revision of the script's checkout, CPU model and cores, Lua, GSL and
- * OpenBLAS versions), when (start and end, UTC), how it ended (status
+ * (git revision of the script's checkout, CPU model and cores, the versions
+ * of the driver's script language, GSL and OpenBLAS), when (start and end, UTC), how it ended (status
  * running|done|failed|interrupted and the error), and the state of every
  * grid cell reached so far (pending|running|done|failed, its seed, seconds).
  *
@@ -25,7 +25,7 @@
  *     "threads", [the extra keys: "shard", "mpi" or "merged"],
  *     "git": {"revision", "dirty"},
  *     "machine": {"cpu", "cores", "host"},
- *     "libraries": {"lua", "gsl", "openblas" (its config string, null if
+ *     "libraries": {[binding: its version,] "gsl", "openblas" (its config string, null if
  *                   not linked), "cblas_dgemm" (the library providing it)},
  *     "start", "end", "resumed": [times], "status", "error",
  *     "files": [{"name", "bytes", "rows"}], "loose_rows",
@@ -75,6 +75,9 @@ typedef struct mq_manifest {
 	char cpu[128];
 	long cores;
 	char host[128];
+	/* the driver's script language and its version (static strings), the
+	 * first entry of "libraries"; NULL: none */
+	const char *binding, *binding_version;
 	char *extra;            /* JSON lines ("  \"key\": value,\n") after "threads" */
 	const char *cell_by;    /* the key of mq_cell.rank: "rank" or "shard" */
 	char start[32], end[32];

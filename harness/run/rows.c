@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "json.h"
+#include "jv.h"
 
 static void put32(mq_buf *b, size_t v)
 {
@@ -128,58 +128,37 @@ void mq_rows_json(mq_buf *out, const char *p, size_t len, int with_tag)
 	mq_buf_char(out, ']');
 }
 
-int mq_rows_from_lua(lua_State *L, int idx, int with_tag, mq_buf *b)
+int mq_rows_from_json(const json_t *list, int with_tag, mq_buf *b)
 {
-	idx = lua_absindex(L, idx);
-	if (!lua_istable(L, idx))
+	if (!json_is_array(list))
 		return -1;
-	lua_Integer nrows = (lua_Integer)lua_rawlen(L, idx);
-	for (lua_Integer r = 1; r <= nrows; r++) {
-		if (lua_rawgeti(L, idx, r) != LUA_TTABLE) {
-			lua_pop(L, 1);
-			return -1;
-		}
-		int row = lua_gettop(L);
-		lua_Integer n = (lua_Integer)lua_rawlen(L, row), first = 1;
+	for (size_t r = 0; r < json_array_size(list); r++) {
+		const json_t *row = json_array_get(list, r);
+		size_t n = json_array_size(row), first = 0;
 		uint32_t tag = 0;
+		if (!json_is_array(row))
+			return -1;
 		if (with_tag) {
-			int isint = 0;
-			lua_rawgeti(L, row, 1);
-			lua_Integer t = lua_tointegerx(L, -1, &isint);
-			lua_pop(L, 1);
-			if (!isint || t < 0 || t > UINT32_MAX) {
-				lua_pop(L, 1);
+			json_t *t = json_array_get(row, 0);
+			if (!json_is_integer(t) || json_integer_value(t) < 0
+			    || json_integer_value(t) > UINT32_MAX)
 				return -1;
-			}
-			tag = (uint32_t)t;
-			first = 2;
+			tag = (uint32_t)json_integer_value(t);
+			first = 1;
 		}
 		/* the file, then (name, text) pairs: all strings */
-		if (n < first || (n - first) % 2) {
-			lua_pop(L, 1);
+		if (n <= first || (n - first - 1) % 2)
 			return -1;
-		}
-		for (lua_Integer i = first; i <= n; i++) {
-			if (lua_rawgeti(L, row, i) != LUA_TSTRING) {
-				lua_pop(L, 2);
+		for (size_t i = first; i < n; i++)
+			if (!json_is_string(json_array_get(row, i)))
 				return -1;
-			}
-			lua_pop(L, 1);
-		}
-		size_t len;
-		lua_rawgeti(L, row, first);
-		const char *file = lua_tolstring(L, -1, &len);
 		put32(b, tag);
-		putstr(b, file, len);
-		lua_pop(L, 1);
-		put32(b, (size_t)(n - first) / 2);
-		for (lua_Integer i = first + 1; i <= n; i++) {
-			lua_rawgeti(L, row, i);
-			const char *s = lua_tolstring(L, -1, &len);
-			putstr(b, s, len);
-			lua_pop(L, 1);
+		for (size_t i = first; i < n; i++) {
+			const json_t *s = json_array_get(row, i);
+			putstr(b, json_string_value(s), json_string_length(s));
+			if (i == first)
+				put32(b, (n - first - 1) / 2); /* the columns' count follows the file */
 		}
-		lua_pop(L, 1);
 	}
 	return 0;
 }

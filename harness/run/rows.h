@@ -2,7 +2,7 @@
  *
  * A CSV file's header is fixed by the first row committed to it (the row's
  * "natural order": the grid axes it has, in axis order, then its other
- * columns sorted; lua_results.c).  When cells run apart (--shard, MPI) or
+ * columns sorted; the bindings' results:write).  When cells run apart (--shard, MPI) or
  * finish out of order, the process that ran a cell cannot know that
  * header, so a cell's rows are kept as records, each its natural-order
  * columns with their field texts, until the cell's turn comes in the grid's
@@ -25,7 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <lua.h>
+#include <jansson.h>
 
 #include "buf.h"
 
@@ -62,9 +62,8 @@ long mq_rows_count(const char *p, size_t len);
  * its tag. */
 void mq_rows_json(mq_buf *out, const char *p, size_t len, int with_tag);
 
-/* Append the rows of the JSON-decoded array at idx (mq_json_decode's
- * tables) to b; with_tag as for mq_rows_json.  0, or -1 if the value is not
- * such an array. */
-int mq_rows_from_lua(lua_State *L, int idx, int with_tag, mq_buf *b);
+/* Append the rows of a JSON array (the form above) to b; with_tag as for
+ * mq_rows_json.  0, or -1 if the value is not such an array. */
+int mq_rows_from_json(const json_t *list, int with_tag, mq_buf *b);
 
 #endif

@@ -8,43 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <lauxlib.h>
 
 #include "dist.h"
-#include "json.h"
+#include "jv.h"
 #include "rng.h"
 #include "rows.h"
-
-static const char run_key = 0; /* its address is the registry key */
-
-void mq_run_set(lua_State *L, mq_run *run)
-{
-	lua_pushlightuserdata(L, run);
-	lua_rawsetp(L, LUA_REGISTRYINDEX, &run_key);
-}
-
-mq_run *mq_run_get(lua_State *L)
-{
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &run_key);
-	mq_run *run = lua_touserdata(L, -1);
-	lua_pop(L, 1);
-	if (!run)
-		luaL_error(L, "metriq: no run (the module works only inside 'metriq run')");
-	return run;
-}
 
 uint64_t mq_run_next_seed(mq_run *run)
 {
 	return mq_seed_derive(run->seed_base, ++run->seed_count);
-}
-
-static char *dupstr(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-	if (d)
-		memcpy(d, s, n);
-	return d;
 }
 
 mq_results *mq_run_results(mq_run *run, const char *name)
@@ -384,6 +356,30 @@ int mq_run_flush(mq_run *run, int force)
 	return 0;
 }
 
+int mq_run_set_params(mq_run *run, const json_t *params)
+{
+	if (run->params_declared) {
+		snprintf(run->err, sizeof run->err, "params declared twice");
+		return -1;
+	}
+	mq_buf b = MQ_BUF_INIT;
+	mq_jv_compact(&b, params);
+	if (!mq_buf_ok(&b)) {
+		mq_buf_free(&b);
+		snprintf(run->err, sizeof run->err, "out of memory");
+		return -1;
+	}
+	if (mq_run_check_params(run, b.p)) {
+		mq_buf_free(&b);
+		return -1;
+	}
+	free(run->man.params_json);
+	run->man.params_json = b.p; /* ownership passes to the manifest */
+	run->params_declared = 1;
+	/* the params are part of the record a resume checks: on disk now */
+	return mq_run_flush(run, 1);
+}
+
 int mq_run_check_params(mq_run *run, const char *params_json)
 {
 	if (!run->prior.present)
@@ -413,161 +409,6 @@ int mq_run_ready(mq_run *run)
 	return 0;
 }
 
-/* ---- reading an earlier manifest ---- */
-
-static int bad(mq_run *run, const char *what)
-{
-	snprintf(run->err, sizeof run->err, "%s/manifest.json: %s (not a complete metriq manifest;"
-	         " run without --resume to start afresh)", run->outdir, what);
-	return -1;
-}
-
-/* t[k] as a string / number / table at the top of the stack, or -1. */
-static int field(lua_State *L, int t, const char *k, int type)
-{
-	lua_getfield(L, t, k);
-	if (lua_type(L, -1) != type) {
-		lua_pop(L, 1);
-		return -1;
-	}
-	return lua_gettop(L);
-}
-
-static void free_strs(char **v, size_t n)
-{
-	if (!v)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-/* A copy of t[i] if it is a string, else NULL. */
-static char *str_at(lua_State *L, int t, lua_Integer i)
-{
-	char *s = lua_rawgeti(L, t, i) == LUA_TSTRING ? dupstr(lua_tostring(L, -1)) : NULL;
-	lua_pop(L, 1);
-	return s;
-}
-
-static int load_grid(mq_run *run, lua_State *L, int g)
-{
-	int axes = field(L, g, "axes", LUA_TTABLE);
-	int cells = field(L, g, "cells", LUA_TTABLE);
-	if (axes < 0 || cells < 0)
-		return bad(run, "a grid without axes or cells");
-	size_t na = (size_t)lua_rawlen(L, axes), nc = (size_t)lua_rawlen(L, cells);
-	char **an = calloc(na + 1, sizeof *an), **keys = calloc(nc + 1, sizeof *keys);
-	uint64_t *seeds = calloc(nc + 1, sizeof *seeds);
-	int ok = an && keys && seeds;
-	size_t a = 0, c = 0;
-	for (; ok && a < na; a++)
-		ok = (an[a] = str_at(L, axes, (lua_Integer)a + 1)) != NULL;
-	for (; ok && c < nc; c++) {
-		lua_rawgeti(L, cells, (lua_Integer)c + 1);
-		int cl = lua_gettop(L);
-		ok = lua_istable(L, cl) && field(L, cl, "cell", LUA_TSTRING) > 0;
-		if (ok) {
-			ok = (keys[c] = dupstr(lua_tostring(L, -1))) != NULL;
-			lua_pop(L, 1);
-		}
-		if (ok && (ok = field(L, cl, "seed", LUA_TSTRING) > 0)) {
-			seeds[c] = strtoull(lua_tostring(L, -1), NULL, 10);
-			lua_pop(L, 1);
-		}
-		lua_settop(L, cl - 1);
-	}
-	size_t idx = 0;
-	if (ok)
-		ok = !mq_manifest_add_grid(&run->man, (const char *const *)an, na,
-		                           (const char *const *)keys, seeds, nc, &idx);
-	free_strs(an, a);
-	free_strs(keys, c);
-	free(seeds);
-	if (!ok)
-		return bad(run, "a grid with malformed cells");
-	/* statuses: only "done" carries over; a cell that was running or
-	 * failed is run again */
-	mq_grid *mg = &run->man.grids[idx];
-	for (c = 0; c < nc; c++) {
-		lua_rawgeti(L, cells, (lua_Integer)c + 1);
-		int cl = lua_gettop(L);
-		if (field(L, cl, "status", LUA_TSTRING) > 0) {
-			if (!strcmp(lua_tostring(L, -1), "done"))
-				mg->cells[c].status = MQ_CELL_DONE;
-			lua_pop(L, 1);
-		}
-		if (field(L, cl, "seconds", LUA_TNUMBER) > 0) {
-			mg->cells[c].seconds = (double)lua_tonumber(L, -1);
-			lua_pop(L, 1);
-		}
-		if (field(L, cl, "rank", LUA_TNUMBER) > 0 || field(L, cl, "shard", LUA_TNUMBER) > 0) {
-			mg->cells[c].rank = (long)lua_tointeger(L, -1);
-			lua_pop(L, 1);
-		}
-		/* a done cell whose rows were not yet in the CSV files keeps them */
-		if (mg->cells[c].status == MQ_CELL_DONE && field(L, cl, "rows", LUA_TTABLE) > 0) {
-			if (mq_rows_from_lua(L, -1, 0, &mg->cells[c].rows) || !mq_buf_ok(&mg->cells[c].rows))
-				return bad(run, "a cell with malformed rows");
-			mg->cells[c].held = 1;
-		}
-		lua_settop(L, cl - 1);
-	}
-	return 0;
-}
-
-static int load_grids(mq_run *run, lua_State *L, int top)
-{
-	int gs = field(L, top, "grids", LUA_TTABLE);
-	if (gs < 0)
-		return bad(run, "no grids");
-	for (lua_Integer i = 1; lua_rawgeti(L, gs, i) == LUA_TTABLE; i++) {
-		int rc = load_grid(run, L, lua_gettop(L));
-		lua_settop(L, gs);
-		if (rc)
-			return rc;
-	}
-	lua_settop(L, gs - 1);
-	return 0;
-}
-
-static int load_files(mq_run *run, lua_State *L, int top)
-{
-	int fs = field(L, top, "files", LUA_TTABLE);
-	if (fs < 0)
-		return bad(run, "no files");
-	size_t n = (size_t)lua_rawlen(L, fs);
-	run->prior.files = calloc(n + 1, sizeof *run->prior.files);
-	if (!run->prior.files)
-		return bad(run, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		lua_rawgeti(L, fs, (lua_Integer)i + 1);
-		int f = lua_gettop(L);
-		if (!lua_istable(L, f) || field(L, f, "name", LUA_TSTRING) < 0)
-			return bad(run, "a file without a name");
-		size_t len;
-		const char *name = lua_tolstring(L, -1, &len);
-		char base[80];
-		if (len < 5 || len - 4 >= sizeof base || strcmp(name + len - 4, ".csv"))
-			return bad(run, "a file name that is not NAME.csv");
-		memcpy(base, name, len - 4);
-		base[len - 4] = 0;
-		if (!mq_results_name_ok(base))
-			return bad(run, "a bad file name");
-		if (field(L, f, "bytes", LUA_TNUMBER) < 0 || field(L, f, "rows", LUA_TNUMBER) < 0)
-			return bad(run, "a file without bytes or rows");
-		mq_prior_file *pf = &run->prior.files[run->prior.nfiles];
-		pf->bytes = (size_t)lua_tointeger(L, -2);
-		pf->rows = (size_t)lua_tointeger(L, -1);
-		if (!(pf->name = dupstr(base)))
-			return bad(run, "out of memory");
-		run->prior.nfiles++;
-		lua_settop(L, fs);
-	}
-	lua_settop(L, fs - 1);
-	return 0;
-}
-
 char *mq_read_all(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -588,168 +429,6 @@ char *mq_read_all(const char *path, size_t *len)
 	}
 	*len = b.len - 1;
 	return b.p;
-}
-
-/* Remove the CSV files an earlier manifest lists (fresh run). */
-static void remove_files(mq_run *run, lua_State *L, int top)
-{
-	if (load_files(run, L, top))
-		return; /* a damaged manifest: leave its files alone */
-	for (size_t i = 0; i < run->prior.nfiles; i++) {
-		char path[4200];
-		snprintf(path, sizeof path, "%s/%s.csv", run->outdir, run->prior.files[i].name);
-		remove(path);
-		free(run->prior.files[i].name);
-	}
-	free(run->prior.files);
-	run->prior.files = NULL;
-	run->prior.nfiles = 0;
-}
-
-int mq_run_load_prior(mq_run *run, lua_State *L, int seed_given)
-{
-	char path[4200];
-	snprintf(path, sizeof path, "%s/manifest.json", run->outdir);
-	size_t len;
-	char *text = mq_read_all(path, &len);
-	if (!text) {
-		if (errno == ENOENT || !run->resume)
-			return 0; /* nothing to resume: a fresh run */
-		snprintf(run->err, sizeof run->err, "%.300s: %s", path, strerror(errno));
-		return -1;
-	}
-	char jerr[128];
-	int base = lua_gettop(L);
-	int ok = mq_json_decode(L, text, len, jerr, sizeof jerr);
-	free(text);
-	if (!ok || !lua_istable(L, -1)) {
-		lua_settop(L, base);
-		if (!run->resume)
-			return 0;
-		return bad(run, ok ? "not an object" : jerr);
-	}
-	int top = lua_gettop(L);
-	if (!run->resume) {
-		remove_files(run, L, top);
-		lua_settop(L, base);
-		return 0;
-	}
-	int rc = -1;
-	if (field(L, top, "seed", LUA_TSTRING) < 0) {
-		bad(run, "no seed");
-		goto out;
-	}
-	run->prior.seed = strtoull(lua_tostring(L, -1), NULL, 10);
-	lua_pop(L, 1);
-	if (seed_given && run->prior.seed != run->seed) {
-		snprintf(run->err, sizeof run->err,
-		         "cannot resume: the manifest's seed is %" PRIu64 ", not %" PRIu64
-		         " (leave --seed out to take the manifest's)", run->prior.seed, run->seed);
-		goto out;
-	}
-	run->seed = run->prior.seed;
-	{
-		/* a shard's record resumes only as that shard, and only it does */
-		unsigned long k = 0, n = 0;
-		if (field(L, top, "shard", LUA_TTABLE) > 0) {
-			lua_getfield(L, -1, "index");
-			lua_getfield(L, -2, "count");
-			k = (unsigned long)lua_tointeger(L, -2);
-			n = (unsigned long)lua_tointeger(L, -1);
-			lua_pop(L, 3);
-		}
-		unsigned long want_k = run->mode == MQ_SHARD ? run->shard_k : 0;
-		unsigned long want_n = run->mode == MQ_SHARD ? run->shard_n : 0;
-		if (k != want_k || n != want_n) {
-			if (n)
-				snprintf(run->err, sizeof run->err, "cannot resume: %.300s/manifest.json is shard "
-				         "%lu/%lu's (resume it with --shard %lu/%lu)", run->outdir, k, n, k, n);
-			else
-				snprintf(run->err, sizeof run->err, "cannot resume: %.300s/manifest.json is not "
-				         "a shard's (resume it without --shard)", run->outdir);
-			goto out;
-		}
-		if (n && field(L, top, "loose", LUA_TTABLE) > 0) {
-			if (mq_rows_from_lua(L, -1, 1, &run->man.loose) || !mq_buf_ok(&run->man.loose)) {
-				bad(run, "malformed loose rows");
-				goto out;
-			}
-			lua_pop(L, 1);
-		}
-	}
-	lua_getfield(L, top, "params");
-	if (!lua_isnil(L, -1)) {
-		mq_buf b = MQ_BUF_INIT;
-		if (mq_json_lua(&b, L, -1, -1) || !mq_buf_ok(&b)) {
-			mq_buf_free(&b);
-			bad(run, "unreadable params");
-			goto out;
-		}
-		run->prior.params_json = b.p;
-	}
-	lua_pop(L, 1);
-	/* --set: without any on the command line, the earlier run's */
-	if (run->set.n == 0 && field(L, top, "set", LUA_TTABLE) > 0) {
-		lua_pushnil(L);
-		while (lua_next(L, -2)) {
-			if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
-				lua_pushfstring(L, "%s=%s", lua_tostring(L, -2), lua_tostring(L, -1));
-				char err[128];
-				if (mq_set_add(&run->set, lua_tostring(L, -1), err, sizeof err)) {
-					snprintf(run->err, sizeof run->err, "%s", err);
-					goto out;
-				}
-				lua_pop(L, 1);
-			}
-			lua_pop(L, 1);
-		}
-		lua_pop(L, 1);
-	}
-	if (field(L, top, "start", LUA_TSTRING) > 0) {
-		snprintf(run->man.start, sizeof run->man.start, "%.31s", lua_tostring(L, -1));
-		lua_pop(L, 1);
-	}
-	{
-		/* the resume times: the earlier ones and now */
-		char now[32];
-		mq_utc_now(now);
-		mq_buf b = MQ_BUF_INIT;
-		mq_buf_char(&b, '[');
-		if (field(L, top, "resumed", LUA_TTABLE) > 0) {
-			for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
-				size_t n;
-				const char *s = lua_tolstring(L, -1, &n);
-				mq_json_string(&b, s, n);
-				mq_buf_str(&b, ", ");
-				lua_pop(L, 1);
-			}
-			lua_pop(L, 2);
-		}
-		mq_json_string(&b, now, strlen(now));
-		mq_buf_char(&b, ']');
-		free(run->man.resumed);
-		run->man.resumed = b.p;
-	}
-	if (field(L, top, "loose_rows", LUA_TNUMBER) > 0) {
-		run->man.loose_rows = (size_t)lua_tointeger(L, -1);
-		lua_pop(L, 1);
-	}
-	if (load_files(run, L, top) || load_grids(run, L, top))
-		goto out;
-	run->prior.committed = run->man.loose_rows > 0 || run->prior.nfiles > 0;
-	for (size_t g = 0; g < run->man.ngrids; g++)
-		for (size_t c = 0; c < run->man.grids[g].ncells; c++)
-			run->prior.committed |= run->man.grids[g].cells[c].status == MQ_CELL_DONE;
-	run->prior.present = 1;
-	/* Open every file of the record now, not when the script first names
-	 * it: a manifest written before then must still list it. */
-	for (size_t i = 0; i < run->prior.nfiles; i++)
-		if (!mq_run_results(run, run->prior.files[i].name))
-			goto out;
-	rc = 0;
-out:
-	lua_settop(L, base);
-	return rc;
 }
 
 int mq_mkdirs(const char *path)

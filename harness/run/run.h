@@ -1,8 +1,13 @@
-/* run.h: the state of one `metriq run`, shared by the Lua bindings.
+/* run.h: the state of one `metriq run`, the engine's C API.
  *
- * One mq_run lives for the whole command; the bindings reach it through
- * the Lua registry (mq_run_get).  It owns the results files, the manifest
- * and the commit points.
+ * One mq_run lives for the whole command; a driver (the CLI with its
+ * script bindings, a C program, tests/test_engine.c) calls these functions
+ * and nothing here knows which.  It owns the results files, the manifest
+ * and the commit points.  A driver's calls, in order: mq_run_load_prior,
+ * mq_run_flush(run, 1) (the fresh record), optionally mq_run_set_params,
+ * then for each grid mq_run_ready, mq_run_grid_begin, and while
+ * mq_run_next_cell gives a cell: mq_run_cell_begin, mq_run_row for each
+ * row, mq_run_cell_end; then mq_run_grid_end and mq_run_flush(run, 1).
  *
  * Commit units.  Rows written inside a grid cell are kept as records
  * (rows.h) until the cell ends; then the cell is done and its rows are
@@ -53,7 +58,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <lua.h>
+#include <jansson.h>
 
 #include "manifest.h"
 #include "params.h"
@@ -87,7 +92,7 @@ typedef struct mq_run {
 	const volatile sig_atomic_t *stop;
 	/* options */
 	const char *script;     /* as given on the command line */
-	char name[128];         /* script base name without .lua */
+	char name[128];         /* the script's base name, its extension dropped */
 	char *outdir;
 	uint64_t seed;
 	int threads, quiet, resume;
@@ -122,10 +127,6 @@ typedef struct mq_run {
 	double last_flush, flush_cost;
 	char err[512];          /* the last flush or load error */
 } mq_run;
-
-/* The run of a Lua state (set by cmd_run.c). */
-void mq_run_set(lua_State *L, mq_run *run);
-mq_run *mq_run_get(lua_State *L);
 
 /* The next implicit seed. */
 uint64_t mq_run_next_seed(mq_run *run);
@@ -181,7 +182,11 @@ int mq_run_flush(mq_run *run, int force);
  * run (seed, --set values, grids, files); else remove the CSV files it
  * lists, so that a fresh run leaves no stale results beside its own.
  * 0, or -1 with run->err set. */
-int mq_run_load_prior(mq_run *run, lua_State *L, int seed_given);
+int mq_run_load_prior(mq_run *run, int seed_given);  /* resume.c */
+/* The run's params, declared once (any JSON value; jv.h for infinities):
+ * checked against a resumed run's, recorded in the manifest, flushed.
+ * 0, or -1 with run->err. */
+int mq_run_set_params(mq_run *run, const json_t *params);
 /* Check params (JSON text, NULL: none declared) against the manifest's;
  * on success a resumed run becomes writable.  0, or -1 with run->err. */
 int mq_run_check_params(mq_run *run, const char *params_json);
