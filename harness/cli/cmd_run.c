@@ -59,7 +59,9 @@ static const char usage[] =
     "                   'metriq merge' (see docs/cluster.md)\n"
     "  --resume         skip the cells DIR/manifest.json records as done (the\n"
     "                   seed and --set values default to the manifest's)\n"
-    "  --quiet          no progress on stderr\n\n"
+    "  --quiet          no progress on stderr\n"
+    "  --sandbox        no os.execute, io.popen, file opening, C modules, debug\n"
+    "                   or binary chunks: for scripts from others (docs/lua-api.md)\n\n"
     "Under mpirun, rank 0 deals the cells to the other ranks and writes the\n"
     "files; the CSV files are those one process writes (docs/cluster.md).\n";
 
@@ -189,7 +191,7 @@ static int run_command(int argc, char **argv, int mpi)
 	run.mode = run.ranks == 1 ? MQ_ONE : run.rank == 0 ? MQ_COORD : MQ_WORKER;
 	run.stop = &interrupted;
 	speak = run.rank == 0;
-	int seed_given = 0, rc = 2, started = 0;
+	int seed_given = 0, rc = 2, started = 0, sandbox = 0;
 	const char *out = NULL, *shard = NULL, *msg = NULL;
 	char err[256];
 	lua_State *L = NULL;
@@ -208,6 +210,10 @@ static int run_command(int argc, char **argv, int mpi)
 		}
 		if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
 			run.quiet = 1;
+			continue;
+		}
+		if (!strcmp(a, "--sandbox")) {
+			sandbox = 1;
 			continue;
 		}
 		if (!strncmp(a, "--", 2) && a[2]) {
@@ -342,6 +348,8 @@ static int run_command(int argc, char **argv, int mpi)
 		goto fail_start;
 	}
 	luaL_openlibs(L);
+	if (sandbox)
+		mq_lua_sandbox(L); /* before any script code, in every rank */
 	mq_run_set(L, &run);
 
 	if (run.mode == MQ_WORKER) {

@@ -65,6 +65,19 @@ void mq_checkqcfg(lua_State *L, int idx, int dflt, int arg, const char *what,
  * or one column (RHS), 2-D a matrix, 3-D a batch of matrices. */
 void mq_tensor_layout(const mq_tensor *t, mq_operand role, mq_layout *l);
 
+/* Lua's math.random follows the run seed (lua_random.c): _open keeps the
+ * state's math.randomseed and seeds it from the run seed; _seed reseeds
+ * (a cell's seed); _after_grid reseeds for the code after grid number
+ * `grid`, from the run seed. */
+void mq_lua_random_open(lua_State *L, uint64_t seed);
+void mq_lua_random_seed(lua_State *L, uint64_t seed);
+void mq_lua_random_after_grid(lua_State *L, uint64_t run_seed, size_t grid);
+
+/* `metriq run --sandbox` (sandbox.c): remove from a state opened with
+ * luaL_openlibs every way out of it (os.execute, io.popen, file opening,
+ * C modules, debug, binary chunks) but metriq's own functions. */
+void mq_lua_sandbox(lua_State *L);
+
 /* A kernel status as a Lua error about argument arg (0: not an argument). */
 int mq_lua_status(lua_State *L, mq_status s, int arg, const char *detail);
 

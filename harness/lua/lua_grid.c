@@ -28,6 +28,9 @@
  * this process runs is the run's choice (run.h: all of them in order, a
  * shard's, or those MPI rank 0 deals).
  *
+ * math.random is reseeded from cell.seed as each cell begins, and after
+ * the grid from the run seed (lua_random.c).
+ *
  * One grid at a time: a grid started inside a cell is an error (the cells
  * of the inner grid would have no meaning as units of their own). */
 #include <math.h>
@@ -400,11 +403,13 @@ static int grid_iter(lua_State *L)
 	if (got == 0) {
 		g->state = 1;
 		mq_run_grid_end(run);
+		mq_lua_random_after_grid(L, run->seed, (size_t)g->id);
 		if (mq_run_flush(run, 1))
 			return luaL_error(L, "%s", run->err);
 		return 0;
 	}
 	mq_run_cell_begin(run, c);
+	mq_lua_random_seed(L, run->man.grids[g->id].cells[c].seed);
 	lua_getiuservalue(L, 1, 1);
 	int uv = lua_gettop(L);
 	lua_createtable(L, 0, (int)g->naxes + 2);
@@ -442,6 +447,7 @@ static int grid_close(lua_State *L)
 		      "which cells a break leaves out would depend on timing)";
 	int rc = mq_run_cell_end(run, msg == NULL, msg);
 	mq_run_grid_end(run);
+	mq_lua_random_after_grid(L, run->seed, (size_t)g->id);
 	if (rc)
 		return luaL_error(L, "%s", run->err);
 	if (ok && msg)
@@ -451,6 +457,7 @@ static int grid_close(lua_State *L)
 
 int mq_open_grid(lua_State *L)
 {
+	mq_lua_random_open(L, mq_run_get(L)->seed);
 	luaL_newmetatable(L, MQ_GRID);
 	lua_pushcfunction(L, grid_gc);
 	lua_setfield(L, -2, "__gc");
