@@ -190,6 +190,7 @@ static int run_command(int argc, char **argv, int mpi)
 	run.ranks = mpi ? mq_mpi_size() : 1;
 	run.mode = run.ranks == 1 ? MQ_ONE : run.rank == 0 ? MQ_COORD : MQ_WORKER;
 	run.stop = &interrupted;
+	mq_interrupt_flag(&interrupted); /* long kernel loops stop on Ctrl-C too (status.h) */
 	speak = run.rank == 0;
 	int seed_given = 0, rc = 2, started = 0, sandbox = 0;
 	const char *out = NULL, *shard = NULL, *msg = NULL;
