@@ -114,7 +114,8 @@ mq_io_status mq_io_parse(mq_io_file *f, const void *buf, size_t len, const char 
 
 /* Read the whole file.  A regular file's size is known before reading, so
  * the cap is checked before any allocation; a pipe is read in chunks and
- * refused as soon as it passes the cap. */
+ * refused as soon as it passes the cap.  So is a regular file of size 0:
+ * /proc and /sys files say 0 and hold text all the same. */
 static mq_io_status slurp(const char *path, uint64_t cap, unsigned char **out, size_t *outlen,
                           char *err, size_t errlen)
 {
@@ -135,7 +136,7 @@ static mq_io_status slurp(const char *path, uint64_t cap, unsigned char **out, s
 	} else if (S_ISDIR(st.st_mode)) {
 		snprintf(err, errlen, "%s: is a directory", path);
 		s = MQ_IO_ESYS;
-	} else if (S_ISREG(st.st_mode)) {
+	} else if (S_ISREG(st.st_mode) && st.st_size > 0) {
 		if ((uint64_t)st.st_size > cap) {
 			snprintf(err, errlen, "%s: file is %llu bytes, over the size cap of %llu bytes",
 			         path, (unsigned long long)st.st_size, (unsigned long long)cap);

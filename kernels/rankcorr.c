@@ -109,6 +109,11 @@ mq_status mq_spearman_perm(const double *x, const double *y, size_t n, uint64_t 
 	/* shuffling the ranks of y is shuffling y: ranks move with their values */
 	uint64_t hits = 0, draw = 0;
 	for (uint64_t k = 0; k < nperm; k++) {
+		/* one look per permutation: it costs a load beside n draws */
+		if (mq_interrupted()) {
+			free(rx);
+			return MQ_EINTERRUPT;
+		}
 		for (size_t i = n - 1; i > 0; i--) {
 			uint64_t w = mq_rand32(seed, draw++);
 			size_t j = (size_t)((w * (uint64_t)(i + 1)) >> 32);

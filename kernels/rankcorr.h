@@ -19,7 +19,9 @@
  * Smyth 2010).  The tolerance keeps permutations whose rho equals the
  * observed one up to rounding on the counted side.  With rho NaN, p is NaN.
  * Draws are a uniform integer below k by Lemire's multiply-shift on a
- * 32-bit word; its bias (< k / 2^32) is negligible at these n. */
+ * 32-bit word; its bias (< k / 2^32) is negligible at these n.  The
+ * permutations stop with MQ_EINTERRUPT when the interrupt flag is set
+ * (status.h). */
 #ifndef MQ_RANKCORR_H
 #define MQ_RANKCORR_H
 

@@ -4,6 +4,15 @@
 add_executable(test_rankcorr ${CMAKE_CURRENT_LIST_DIR}/test_rankcorr.c)
 target_link_libraries(test_rankcorr PRIVATE mqkernels m)
 add_test(NAME corr_rankcorr COMMAND test_rankcorr)
+# long loops stop when the interrupt flag is set (kernels/status.h, issue 15)
+add_executable(test_interrupt ${CMAKE_CURRENT_LIST_DIR}/test_interrupt.c)
+target_link_libraries(test_interrupt PRIVATE mqkernels Threads::Threads m)
+add_test(NAME interrupt COMMAND test_interrupt)
+set_tests_properties(interrupt PROPERTIES TIMEOUT 20)
+add_test(NAME lua_interrupt COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/interrupt_test.sh
+         $<TARGET_FILE:metriq> ${CMAKE_CURRENT_LIST_DIR}/lua/interrupt.lua
+         ${CMAKE_CURRENT_BINARY_DIR}/lua-out/lua_interrupt)
+set_tests_properties(lua_interrupt PROPERTIES TIMEOUT 30)
 
 # metriq.load / quantize_layout / error_split_layout / spearman: values
 # (case ok) and bad input (mq_run_test from harness.cmake)

@@ -90,8 +90,16 @@ mq_bad_input(reference_shape "bad argument #2 to 'reference' (shapes 4x4 and 2x4
 mq_bad_input(summary_nan "bad argument #1 to 'summary' (NaN in the data)")
 mq_bad_input(quantile_p "bad argument #2 to 'quantile' (p must be in [0, 1])")
 mq_bad_input(moments_n "bad argument #1 to 'moments' (moments need at least 2 elements)")
-mq_bad_input(histogram_bins "bad argument #2 to 'histogram' ('bins' must be an integer >= 1)")
+mq_bad_input(histogram_bins "bad argument #2 to 'histogram' ('bins' must be an integer in 1..16777216)")
 mq_bad_input(histogram_range "bad argument #2 to 'histogram' (bad range")
+# every integer option states its real range; files of st_size 0 (/proc)
+# are read to their end (issue 15)
+mq_bad_input(histogram_bins_big "bad argument #2 to 'histogram' ('bins' must be an integer in 1..16777216)")
+mq_bad_input(qmatmul_threads "bad argument #3 to 'qmatmul' ('threads' must be an integer in 1..4096)")
+mq_bad_input(train_threads "bad argument #1 to 'train' ('threads' must be an integer in 1..4096)")
+mq_bad_input(train_steps "bad argument #1 to 'train' ('steps' must be an integer in 1..1000000000)")
+mq_bad_input(tensor_huge "tensor of 1048576x1048576 elements: at most 4294967296 elements")
+mq_bad_input(load_proc "/proc/self/status: neither a .npy file")
 mq_bad_input(mse_shape "bad argument #2 to 'mse' (shape 4x3 differs from argument #1's 4x4)")
 mq_bad_input(sqnr_shape "bad argument #2 to 'sqnr' (shape 2 differs")
 mq_bad_input(error_split_format "bad argument #3 to 'error_split' (unknown format 'e9m9'")
@@ -132,6 +140,15 @@ mq_bad_input(grid_name "bad argument #1 to 'grid' (bad axis name 'seed'")
 mq_bad_input(grid_value "bad argument #1 to 'grid' (axis 'a' value #1 is a table")
 mq_bad_input(grid_empty "bad argument #1 to 'grid' (axis 'a' has no values)")
 
+# ---- grids of many values (issue 15): no quadratic set-up, the cell
+#      bound checked before any per-cell work ----
+mq_run_test(lua_grid_big_axis grid_big.lua ARGS --quiet --set case=axis LINES grid_big.csv:4)
+mq_run_test(lua_grid_big_huge grid_big.lua RC 1 ARGS --quiet --set case=huge
+            ERR "bad argument #1 to 'grid' (more than 67108864 cells, the most one grid may have (axis lengths: a 100000, b 100000))")
+mq_run_test(lua_grid_big_dup grid_big.lua RC 1 ARGS --quiet --set case=dup
+            ERR "bad argument #1 to 'grid' (axis 'a' has the value 50000 twice)")
+set_tests_properties(lua_grid_big_axis lua_grid_big_huge lua_grid_big_dup PROPERTIES TIMEOUT 20)
+
 # ---- resume: stopped runs, resumed, equal an uninterrupted run ----
 add_test(NAME lua_resume COMMAND ${CMAKE_COMMAND} -DMETRIQ=$<TARGET_FILE:metriq>
          -DSCRIPT=${MQ_LUA}/resume.lua -DOUT=${MQ_LUA_OUT}/lua_resume -P ${MQ_LUA}/resume.cmake)
@@ -146,6 +163,21 @@ mq_run_test(lua_resume_params resume.lua OUT lua_resume_params_full KEEP RC 1
             ERR "cannot resume: params {\"formats\":[\"int8\",\"e4m3\",\"e5m2\"],\"n\":8} differ"
             MANIFEST "\"n\":24" LINES resume.csv:13)
 set_tests_properties(lua_resume_params PROPERTIES DEPENDS lua_resume_params_full)
+
+# ---- math.random follows the run seed (issue 15): two runs with one seed
+#      agree, and so do a stopped-and-resumed run and an uninterrupted one ----
+add_test(NAME lua_random_same COMMAND ${CMAKE_COMMAND} -DMETRIQ=$<TARGET_FILE:metriq>
+         -DSCRIPT=${MQ_LUA}/random.lua -DOUT=${MQ_LUA_OUT}/lua_random_same
+         "-DARGS1=--seed 5" "-DARGS2=--seed 5" -DFILES=resume.csv,other.csv
+         -P ${MQ_LUA}/same.cmake)
+add_test(NAME lua_random_resume COMMAND ${CMAKE_COMMAND} -DMETRIQ=$<TARGET_FILE:metriq>
+         -DSCRIPT=${MQ_LUA}/random.lua -DOUT=${MQ_LUA_OUT}/lua_random_resume
+         -P ${MQ_LUA}/resume.cmake)
+
+# ---- --sandbox (issue 15): os.execute, io.popen, file opening, C modules,
+#      debug and binary chunks are gone; the metriq API remains ----
+mq_run_test(lua_sandbox sandbox.lua ARGS --quiet --sandbox --set dir=${MQ_LUA} LINES sandbox.csv:3)
+mq_run_test(lua_sandbox_off sandbox.lua RC 1 ARGS --quiet --set dir=${MQ_LUA} ERR "not sandboxed: os.execute works")
 
 # ---- threads: --threads 1 and 2 write the same bits ----
 add_test(NAME lua_threads COMMAND ${CMAKE_COMMAND} -DMETRIQ=$<TARGET_FILE:metriq>

@@ -51,7 +51,7 @@ expect_err "grad: unknown granularity 'row'" 'metriq.train{grad = {format = "int
 expect_err "'role' is implied" 'metriq.train{rhs = {format = "int8", role = "lhs"}}'
 expect_err "'heads' (3) must divide 'channels'" 'metriq.train{heads = 3, channels = 16}'
 expect_err "unknown base 'fp8'" 'metriq.train{base = "fp8"}'
-expect_err "'steps' must be an integer >= 1" 'metriq.train{steps = 0}'
+expect_err "'steps' must be an integer in 1..1000000000" 'metriq.train{steps = 0}'
 expect_err "cannot read the text" 'metriq.train{data = "/nonexistent-metriq", steps = 1}'
 
 echo "$pass passed, $fail failed"

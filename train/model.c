@@ -258,9 +258,14 @@ mq_status mq_train_run(const mq_train_cfg *cfg, const mq_corpus *corpus,
 	res->corpus_hash = corpus->hash;
 
 	double train_time = 0, lsum = 0;
-	int lcount = 0, stop = 0;
+	int lcount = 0, stop = 0, intr = 0;
 	mq_train_eval *ev = res->evals;
 	for (int t = 0; t <= cfg->steps && !stop; t++) {
+		/* a step takes a millisecond or more: one look each (status.h) */
+		if (mq_interrupted()) {
+			intr = 1;
+			break;
+		}
 		/* evaluate before step t (so at 0, E, 2E, ...) and after the last */
 		if (t % cfg->eval_every == 0 || t == cfg->steps) {
 			/* after a divergence the evaluations score 0 (model.h) */
@@ -293,6 +298,12 @@ mq_status mq_train_run(const mq_train_cfg *cfg, const mq_corpus *corpus,
 			lsum += loss, lcount++;
 		}
 		train_time += now() - ts;
+	}
+	if (intr) {
+		free_state(&r);
+		mq_corpus_free(&own);
+		mq_train_result_free(res);
+		return MQ_EINTERRUPT;
 	}
 	res->auc = mq_train_auc(ev, res->nevals, cfg->eval_every);
 	res->final_acc = ev[res->nevals - 1].acc;

@@ -44,7 +44,7 @@ extern void openblas_set_num_threads(int) __attribute__((weak));
 
 static const char usage[] =
     "usage: metriq run SCRIPT.lua [--out DIR] [--set key=value ...] [--threads N]\n"
-    "                  [--seed N] [--shard K/N] [--resume] [--quiet]\n"
+    "                  [--seed N] [--shard K/N] [--resume] [--quiet] [--sandbox]\n"
     "       mpirun -n N metriq run SCRIPT.lua [options]\n\n"
     "Runs an experiment script (Lua 5.4 with the 'metriq' module; see\n"
     "docs/lua-api.md).  Results go to DIR (default results/<script name>/):\n"
@@ -60,7 +60,9 @@ static const char usage[] =
     "                   'metriq merge' (see docs/cluster.md)\n"
     "  --resume         skip the cells DIR/manifest.json records as done (the\n"
     "                   seed and --set values default to the manifest's)\n"
-    "  --quiet          no progress on stderr\n\n"
+    "  --quiet          no progress on stderr\n"
+    "  --sandbox        no os.execute, io.popen, file opening, C modules, debug\n"
+    "                   or binary chunks: for scripts from others (docs/lua-api.md)\n\n"
     "Under mpirun, rank 0 deals the cells to the other ranks and writes the\n"
     "files; the CSV files are those one process writes (docs/cluster.md).\n";
 
@@ -182,7 +184,7 @@ static char *dupstr(const char *s)
 /* What the command line gives beyond the run itself. */
 typedef struct opts {
 	const char *out, *shard;
-	int seed_given;
+	int seed_given, sandbox;
 } opts;
 
 /* One option that takes a value (k: its index in parse_args's list). */
@@ -225,6 +227,10 @@ static int parse_args(int argc, char **argv, mq_run *run, opts *o)
 		}
 		if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
 			run->quiet = 1;
+			continue;
+		}
+		if (!strcmp(a, "--sandbox")) {
+			o->sandbox = 1;
 			continue;
 		}
 		if (!strncmp(a, "--", 2) && a[2]) {
@@ -522,6 +528,7 @@ static void init_run(mq_run *run, int mpi)
 	run->ranks = mpi ? mq_mpi_size() : 1;
 	run->mode = run->ranks == 1 ? MQ_ONE : run->rank == 0 ? MQ_COORD : MQ_WORKER;
 	run->stop = &interrupted;
+	mq_interrupt_flag(&interrupted); /* long kernel loops stop on Ctrl-C too (status.h) */
 	speak = run->rank == 0;
 }
 
@@ -529,7 +536,7 @@ static int run_command(int argc, char **argv, int mpi)
 {
 	mq_run run;
 	init_run(&run, mpi);
-	opts o = {NULL, NULL, 0};
+	opts o = {NULL, NULL, 0, 0};
 	int started = 0, rc = parse_args(argc, argv, &run, &o);
 	lua_State *L = NULL;
 	if (rc || (o.shard && (rc = parse_shard(&run, o.shard))) || (rc = set_names(&run, o.out)))
@@ -541,6 +548,8 @@ static int run_command(int argc, char **argv, int mpi)
 		goto fail_start;
 	}
 	luaL_openlibs(L);
+	if (o.sandbox)
+		mq_lua_sandbox(L);
 	mq_run_set(L, &run);
 	if (run.mode == MQ_WORKER) {
 		/* a worker writes nothing and reads no folder: rank 0 does, and

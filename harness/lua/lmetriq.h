@@ -24,6 +24,10 @@
 
 #define MQ_TENSOR "metriq.tensor"
 #define MQ_TMAXDIM 3
+/* Elements of one tensor, at most: beyond (16 GiB) is a mistake in a script. */
+#define MQ_TMAXELEMS ((size_t)1 << 32)
+/* The most threads any binding takes (qmatmul, train), as --threads. */
+#define MQ_MAXTHREADS 4096
 
 /* A float32 tensor, row-major, 1 to 3 axes.  The data is a separate
  * 64-byte-aligned allocation (the kernels' vector paths like aligned
@@ -65,6 +69,19 @@ void mq_checkqcfg(lua_State *L, int idx, int dflt, int arg, const char *what,
 /* The layout a tensor has when quantized in a role: 1-D is one row (LHS)
  * or one column (RHS), 2-D a matrix, 3-D a batch of matrices. */
 void mq_tensor_layout(const mq_tensor *t, mq_operand role, mq_layout *l);
+
+/* Lua's math.random follows the run seed (lua_random.c): _open keeps the
+ * state's math.randomseed and seeds it from the run seed; _seed reseeds
+ * (a cell's seed); _after_grid reseeds for the code after grid number
+ * `grid`, from the run seed. */
+void mq_lua_random_open(lua_State *L, uint64_t seed);
+void mq_lua_random_seed(lua_State *L, uint64_t seed);
+void mq_lua_random_after_grid(lua_State *L, uint64_t run_seed, size_t grid);
+
+/* `metriq run --sandbox` (sandbox.c): remove from a state opened with
+ * luaL_openlibs every way out of it (os.execute, io.popen, file opening,
+ * C modules, debug, binary chunks) but metriq's own functions. */
+void mq_lua_sandbox(lua_State *L);
 
 /* A kernel status as a Lua error about argument arg (0: not an argument). */
 int mq_lua_status(lua_State *L, mq_status s, int arg, const char *detail);

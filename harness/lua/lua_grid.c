@@ -28,6 +28,9 @@
  * this process runs is the run's choice (run.h: all of them in order, a
  * shard's, or those MPI rank 0 deals).
  *
+ * math.random is reseeded from cell.seed as each cell begins, and after
+ * the grid from the run seed (lua_random.c).
+ *
  * One grid at a time: a grid started inside a cell is an error (the cells
  * of the inner grid would have no meaning as units of their own). */
 #include <math.h>
@@ -121,6 +124,68 @@ static void push_values(lua_State *L, int arg, const char *name)
 	}
 }
 
+/* One value of an axis, for the duplicate check. */
+typedef struct vkey {
+	int type;
+	const char *text;       /* value_text: what the cell keys and seeds see */
+	size_t pos;             /* 1-based place in the axis */
+} vkey;
+
+static int vkcmp(const void *a, const void *b)
+{
+	const vkey *x = a, *y = b;
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	int c = strcmp(x->text, y->text);
+	return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Values unique per axis, where equal means equal keys and seeds (same
+ * type and canonical text: 3 and 3.0 are one value).  Sorted, a duplicate
+ * is a pair of neighbours: n log n, where comparing every pair took a
+ * minute at 30000 values.  The one reported is the earliest repeat, as a
+ * reader scanning the list would find it. */
+static void check_values(lua_State *L, const axis *x)
+{
+	vkey *k = lua_newuserdatauv(L, x->n * sizeof *k, 0);
+	char *num = lua_newuserdatauv(L, x->n * 32, 0);
+	for (size_t v = 0; v < x->n; v++) {
+		/* the list anchors its strings, so their text outlives the pop */
+		lua_rawgeti(L, x->values, (lua_Integer)v + 1);
+		k[v].type = lua_type(L, -1);
+		k[v].text = value_text(L, -1, num + 32 * v, 32);
+		k[v].pos = v + 1;
+		lua_pop(L, 1);
+	}
+	qsort(k, x->n, sizeof *k, vkcmp);
+	const vkey *dup = NULL;
+	for (size_t v = 1; v < x->n; v++)
+		if (k[v].type == k[v - 1].type && !strcmp(k[v].text, k[v - 1].text)
+		    && (!dup || k[v].pos < dup->pos))
+			dup = &k[v];
+	if (dup)
+		luaL_argerror(L, 1, lua_pushfstring(L, "axis '%s' has the value %s twice", x->name,
+		              dup->text));
+	lua_pop(L, 2);
+}
+
+/* The bound on cells, with the axes that pass it. */
+static int too_many_cells(lua_State *L, const axis *ax, size_t na)
+{
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	lua_pushfstring(L, "more than %I cells, the most one grid may have (axis lengths: ",
+	                (lua_Integer)MAXCELLS);
+	luaL_addvalue(&b);
+	for (size_t i = 0; i < na; i++) {
+		lua_pushfstring(L, "%s%s %I", i ? ", " : "", ax[i].name, (lua_Integer)ax[i].n);
+		luaL_addvalue(&b);
+	}
+	luaL_addchar(&b, ')');
+	luaL_pushresult(&b);
+	return luaL_argerror(L, 1, lua_tostring(L, -1));
+}
+
 static int grid_iter(lua_State *L);
 static int grid_close(lua_State *L);
 
@@ -155,6 +220,12 @@ static int record_cells(lua_State *L, mq_run *run, const axis *ax, size_t na, si
 			byname[j - 1] = t;
 		}
 	for (size_t c = 0; c < ncells; c++) {
+		/* millions of cells take seconds, all in C, where Ctrl-C's hook
+		 * (cmd_run.c) cannot reach */
+		if ((c & 4095) == 0 && run->stop && *run->stop) {
+			snprintf(run->err, sizeof run->err, "interrupted");
+			goto done;
+		}
 		size_t r = c;
 		for (size_t i = na; i-- > 0;) {
 			idx[i] = r % ax[i].n;
@@ -265,9 +336,9 @@ static int l_grid(lua_State *L)
 	}
 	qsort(ax + first_named, na - first_named, sizeof *ax, axcmp);
 
-	/* names unique and well-formed; values unique per axis */
+	/* names unique and well-formed, and the size bounded, before any work
+	 * per value or per cell */
 	size_t ncells = 1;
-	char a[64], b[64];
 	for (size_t i = 0; i < na; i++) {
 		if (bad_name(ax[i].name))
 			return luaL_argerror(L, 1, lua_pushfstring(L, "bad axis name '%s' (not empty, no '=', "
@@ -275,21 +346,12 @@ static int l_grid(lua_State *L)
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(ax[i].name, ax[j].name))
 				return luaL_argerror(L, 1, lua_pushfstring(L, "axis '%s' given twice", ax[i].name));
-		for (size_t v = 1; v <= ax[i].n; v++)
-			for (size_t w = 1; w < v; w++) {
-				lua_rawgeti(L, ax[i].values, (lua_Integer)v);
-				lua_rawgeti(L, ax[i].values, (lua_Integer)w);
-				int same = lua_type(L, -1) == lua_type(L, -2)
-				        && !strcmp(value_text(L, -1, a, sizeof a), value_text(L, -2, b, sizeof b));
-				lua_pop(L, 2);
-				if (same)
-					return luaL_argerror(L, 1, lua_pushfstring(L, "axis '%s' has the value %s twice",
-					                     ax[i].name, a));
-			}
 		if (ax[i].n > MAXCELLS / ncells)
-			return luaL_argerror(L, 1, lua_pushfstring(L, "more than %I cells", (lua_Integer)MAXCELLS));
+			return too_many_cells(L, ax, na);
 		ncells *= ax[i].n;
 	}
+	for (size_t i = 0; i < na; i++)
+		check_values(L, &ax[i]);
 
 	/* an earlier grid whose loop was left without closing it ends here */
 	mq_run_grid_end(run);
@@ -341,11 +403,13 @@ static int grid_iter(lua_State *L)
 	if (got == 0) {
 		g->state = 1;
 		mq_run_grid_end(run);
+		mq_lua_random_after_grid(L, run->seed, (size_t)g->id);
 		if (mq_run_flush(run, 1))
 			return luaL_error(L, "%s", run->err);
 		return 0;
 	}
 	mq_run_cell_begin(run, c);
+	mq_lua_random_seed(L, run->man.grids[g->id].cells[c].seed);
 	lua_getiuservalue(L, 1, 1);
 	int uv = lua_gettop(L);
 	lua_createtable(L, 0, (int)g->naxes + 2);
@@ -383,6 +447,7 @@ static int grid_close(lua_State *L)
 		      "which cells a break leaves out would depend on timing)";
 	int rc = mq_run_cell_end(run, msg == NULL, msg);
 	mq_run_grid_end(run);
+	mq_lua_random_after_grid(L, run->seed, (size_t)g->id);
 	if (rc)
 		return luaL_error(L, "%s", run->err);
 	if (ok && msg)
@@ -392,6 +457,7 @@ static int grid_close(lua_State *L)
 
 int mq_open_grid(lua_State *L)
 {
+	mq_lua_random_open(L, mq_run_get(L)->seed);
 	luaL_newmetatable(L, MQ_GRID);
 	lua_pushcfunction(L, grid_gc);
 	lua_setfield(L, -2, "__gc");

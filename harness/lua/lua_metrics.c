@@ -20,6 +20,8 @@
 
 #include "lmetriq.h"
 
+#define MAXBINS (1 << 24) /* 16M bins: 200 MB of edges and counts */
+
 #define MQ_REFERENCE "metriq.reference"
 
 typedef struct reference {
@@ -234,7 +236,9 @@ static int l_histogram(lua_State *L)
 		if (lua_getfield(L, 2, "bins") != LUA_TNIL) {
 			int isint;
 			lua_Integer b = lua_tointegerx(L, -1, &isint);
-			luaL_argcheck(L, isint && b >= 1 && b <= 1 << 24, 2, "'bins' must be an integer >= 1");
+			if (!isint || b < 1 || b > MAXBINS)
+				luaL_argerror(L, 2, lua_pushfstring(L, "'bins' must be an integer in 1..%d",
+				                                    MAXBINS));
 			spec.nbins = (size_t)b;
 		}
 		lua_getfield(L, 2, "log");

@@ -136,7 +136,9 @@ static int l_qmatmul(lua_State *L)
 		if (lua_getfield(L, 3, "threads") != LUA_TNIL) {
 			int isint;
 			lua_Integer n = lua_tointegerx(L, -1, &isint);
-			luaL_argcheck(L, isint && n >= 1 && n <= 4096, 3, "'threads' must be an integer >= 1");
+			if (!isint || n < 1 || n > MQ_MAXTHREADS)
+				luaL_argerror(L, 3, lua_pushfstring(L, "'threads' must be an integer in 1..%d",
+				                                    MQ_MAXTHREADS));
 			threads = (int)n;
 		}
 		lua_pop(L, 1);

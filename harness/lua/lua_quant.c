@@ -7,6 +7,8 @@
 int mq_lua_status(lua_State *L, mq_status s, int arg, const char *detail)
 {
 	const char *msg = detail ? detail : mq_strerror(s);
+	if (s == MQ_EINTERRUPT)
+		return luaL_error(L, "interrupted"); /* as Ctrl-C's hook says it (cmd_run.c) */
 	if (arg > 0)
 		return luaL_argerror(L, arg, msg);
 	return luaL_error(L, "%s", msg);

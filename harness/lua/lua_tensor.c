@@ -12,8 +12,6 @@
 
 #include "lmetriq.h"
 
-/* Anything beyond this many elements is a mistake in a script (16 GiB). */
-#define MAXELEMS ((size_t)1 << 32)
 
 const char *mq_shapestr(const mq_tensor *t, char *buf, size_t len)
 {
@@ -36,8 +34,15 @@ mq_tensor *mq_newtensor(lua_State *L, int ndim, const size_t *dim)
 {
 	size_t n = 1;
 	for (int a = 0; a < ndim; a++) {
-		if (dim[a] == 0 || dim[a] > MAXELEMS || n > MAXELEMS / dim[a])
-			luaL_error(L, "tensor too large or empty");
+		if (dim[a] == 0 || dim[a] > MQ_TMAXELEMS || n > MQ_TMAXELEMS / dim[a]) {
+			mq_tensor want = {ndim, {dim[0], ndim > 1 ? dim[1] : 1, ndim > 2 ? dim[2] : 1}, 0, NULL};
+			char s[96];
+			mq_shapestr(&want, s, sizeof s);
+			if (dim[a] == 0)
+				luaL_error(L, "tensor of %s elements: every dimension must be >= 1", s);
+			luaL_error(L, "tensor of %s elements: at most %I elements", s,
+			           (lua_Integer)MQ_TMAXELEMS);
+		}
 		n *= dim[a];
 	}
 	mq_tensor *t = lua_newuserdatauv(L, sizeof *t, 0);
@@ -316,7 +321,7 @@ static int t_reshape(lua_State *L)
 	}
 	size_t n = 1;
 	for (int a = 0; a < nd; a++)
-		n = dim[a] <= MAXELEMS && n <= MAXELEMS / dim[a] ? n * dim[a] : 0;
+		n = dim[a] <= MQ_TMAXELEMS && n <= MQ_TMAXELEMS / dim[a] ? n * dim[a] : 0;
 	if (n != t->n) {
 		mq_tensor want = {nd, {dim[0], nd > 1 ? dim[1] : 1, nd > 2 ? dim[2] : 1}, n, NULL};
 		char a[64], b[64];

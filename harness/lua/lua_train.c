@@ -46,14 +46,16 @@ static const char *const fields[] = {
               "data, eval_frac, base, lhs, rhs, grad, sample"
 
 /* An integer field >= lo, or def when absent. */
-static int optint(lua_State *L, const char *k, int def, int lo)
+#define MAXINT 1000000000 /* sizes and counts: far beyond any run, and no int overflow */
+
+static int optint(lua_State *L, const char *k, int def, int lo, int hi)
 {
 	int r = def;
 	if (lua_getfield(L, 1, k) != LUA_TNIL) {
 		int isint;
 		lua_Integer n = lua_tointegerx(L, -1, &isint);
-		if (!isint || n < lo || n > 1000000000)
-			luaL_argerror(L, 1, lua_pushfstring(L, "'%s' must be an integer >= %d", k, lo));
+		if (!isint || n < lo || n > hi)
+			luaL_argerror(L, 1, lua_pushfstring(L, "'%s' must be an integer in %d..%d", k, lo, hi));
 		r = (int)n;
 	}
 	lua_pop(L, 1);
@@ -267,17 +269,17 @@ static int l_train(lua_State *L)
 	}
 	mq_train_cfg c;
 	mq_train_defaults(&c);
-	c.dims.L = optint(L, "layers", c.dims.L, 1);
-	c.dims.C = optint(L, "channels", c.dims.C, 1);
-	c.dims.NH = optint(L, "heads", c.dims.NH, 1);
-	c.dims.T = optint(L, "seq", c.dims.T, 1);
-	c.dims.B = optint(L, "batch", c.dims.B, 1);
-	c.dims.NM = optint(L, "masked", c.dims.NM, 1);
-	c.steps = optint(L, "steps", c.steps, 1);
-	c.eval_every = optint(L, "eval_every", c.eval_every, 1);
-	c.eval_seqs = optint(L, "eval_seqs", c.eval_seqs, 1);
+	c.dims.L = optint(L, "layers", c.dims.L, 1, MAXINT);
+	c.dims.C = optint(L, "channels", c.dims.C, 1, MAXINT);
+	c.dims.NH = optint(L, "heads", c.dims.NH, 1, MAXINT);
+	c.dims.T = optint(L, "seq", c.dims.T, 1, MQ_MAXSEQ);
+	c.dims.B = optint(L, "batch", c.dims.B, 1, MAXINT);
+	c.dims.NM = optint(L, "masked", c.dims.NM, 1, MAXINT);
+	c.steps = optint(L, "steps", c.steps, 1, MAXINT);
+	c.eval_every = optint(L, "eval_every", c.eval_every, 1, MAXINT);
+	c.eval_seqs = optint(L, "eval_seqs", c.eval_seqs, 1, MAXINT);
 	c.lr = optnum(L, "lr", c.lr);
-	c.warmup = optint(L, "warmup", c.warmup, 0);
+	c.warmup = optint(L, "warmup", c.warmup, 0, MAXINT);
 	c.lr_min = optnum(L, "lr_min", c.lr_min);
 	c.beta1 = optnum(L, "beta1", c.beta1);
 	c.beta2 = optnum(L, "beta2", c.beta2);
@@ -285,15 +287,13 @@ static int l_train(lua_State *L)
 	c.weight_decay = optnum(L, "weight_decay", c.weight_decay);
 	c.clip = optnum(L, "clip", c.clip);
 	c.eval_frac = optnum(L, "eval_frac", c.eval_frac);
-	c.threads = optint(L, "threads", run->threads, 1);
+	c.threads = optint(L, "threads", run->threads, 1, MQ_MAXTHREADS);
 	if (c.dims.C % c.dims.NH)
 		luaL_argerror(L, 1, lua_pushfstring(L, "'heads' (%d) must divide 'channels' (%d)",
 		                                    c.dims.NH, c.dims.C));
 	if (c.dims.NM > c.dims.T)
 		luaL_argerror(L, 1, lua_pushfstring(L, "'masked' (%d) must be at most 'seq' (%d)",
 		                                    c.dims.NM, c.dims.T));
-	if (c.dims.T > MQ_MAXSEQ)
-		luaL_argerror(L, 1, lua_pushfstring(L, "'seq' must be at most %d", MQ_MAXSEQ));
 	if (lua_getfield(L, 1, "seed") != LUA_TNIL) {
 		int isint;
 		c.seed = (uint64_t)lua_tointegerx(L, -1, &isint);

@@ -1,14 +1,16 @@
 # resume.cmake: a run stopped mid-way and resumed writes the same CSV files,
 # byte for byte, as a run that was never stopped.
 #
-#   cmake -DMETRIQ=path -DSCRIPT=path -DOUT=dir -P resume.cmake
+#   cmake -DMETRIQ=path -DSCRIPT=path -DOUT=dir [-DFILES="a.csv;b.csv"] -P resume.cmake
 #
 # The script (resume.lua) exits abruptly (os.exit, no cleanup) after
 # $DIE_AFTER cells, and busy-waits $SLOW milliseconds a cell.  Three ways
 # to stop it: os.exit after 5 cells; os.exit twice (a resumed run stopped
 # again); and SIGKILL at an arbitrary moment (execute_process's TIMEOUT).
 file(REMOVE_RECURSE "${OUT}")
-set(FILES resume.csv other.csv)
+if(NOT FILES)
+  set(FILES resume.csv other.csv)
+endif()
 
 function(run dir rc_want)
   execute_process(COMMAND "${CMAKE_COMMAND}" -E env ${ARGN} "${METRIQ}" run "${SCRIPT}"
