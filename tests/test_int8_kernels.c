@@ -38,7 +38,7 @@ static int8_t pick(int kind, int is_a, size_t k)
 static void one(const char *name, mq_qmmk_i8_fn f, size_t M, size_t N, size_t K, int kind)
 {
 	size_t lda = K + 3, ldb = N + 5, ldc = N + 7;
-	int8_t *A = malloc(M * lda + 1), *B = malloc(K * ldb + 1);
+	int8_t *A = calloc(M * lda + 1, 1), *B = calloc(K * ldb + 1, 1);
 	int32_t *C = malloc((M * ldc + 1) * sizeof *C);
 	for (size_t i = 0; i < M; i++)
 		for (size_t k = 0; k < lda; k++)
