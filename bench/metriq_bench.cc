@@ -18,7 +18,7 @@
 // items_per_second counts elements (quantize, copy, absmax) or outputs
 // (backward error); the GEMMs report FLOPS = 2 n^3 per second.  Inputs are
 // N(0,1) from a fixed seed.  Quantize kernel path: the CPU's widest
-// (METRIQ_ISA=generic|avx2|avx512 forces one), recorded in the context as
+// (METRIQ_ISA=generic|avx2|avx512|amx forces one), recorded in the context as
 // metriq_isa, with OpenBLAS's configuration and OPENBLAS_CORETYPE.
 #include <benchmark/benchmark.h>
 

@@ -84,6 +84,10 @@ static const struct {
 	mq_qmmk_blkf_fn blkf;
 	const char *feature; /* for __builtin_cpu_supports; NULL: always */
 } paths[] = {
+#if defined(MQ_HAVE_AVX512) && defined(MQ_HAVE_AMX)
+	/* avx512's kernels, int8 products on AMX tiles (qmmk_amx.c) */
+	{"amx", mq_qkern_avx512, mq_qmmk_avx512, mq_qmmk_blk_avx512, mq_qmmk_blkf_avx512, "amx"},
+#endif
 #ifdef MQ_HAVE_AVX512
 	{"avx512", mq_qkern_avx512, mq_qmmk_avx512, mq_qmmk_blk_avx512, mq_qmmk_blkf_avx512, "avx512bw"},
 #endif
@@ -100,6 +104,10 @@ static int supported(size_t i)
 		return 1;
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 	__builtin_cpu_init();
+#ifdef MQ_HAVE_AMX
+	if (!strcmp(paths[i].feature, "amx"))
+		return __builtin_cpu_supports("avx512bw") && mq_qmmk_amx_ok();
+#endif
 	if (!strcmp(paths[i].feature, "avx512bw"))
 		return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
 		       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
@@ -169,6 +177,10 @@ mq_qmmk_i8_fn mq_qmmk_i8_select(void)
 #if defined(MQ_HAVE_VNNI) && defined(__GNUC__)
 	const char *name = NULL;
 	mq_qkern_select(&name);
+#ifdef MQ_HAVE_AMX
+	if (!strcmp(name, "amx"))
+		return mq_qmmk_i8_amx;
+#endif
 	if (!strcmp(name, "avx512") && __builtin_cpu_supports("avx512vnni"))
 		return mq_qmmk_i8_vnni;
 #endif

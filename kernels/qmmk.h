@@ -74,9 +74,16 @@ typedef int (*mq_qmmk_i8_fn)(size_t M, size_t N, size_t K, const int8_t *A, size
                              const int8_t *B, size_t ldb, int32_t *C, size_t ldc);
 int mq_qmmk_i8_vnni(size_t, size_t, size_t, const int8_t *, size_t, const int8_t *, size_t,
                     int32_t *, size_t);
-/* mq_qmmk_i8_vnni where it was built, the CPU has AVX-512 VNNI and the
- * chosen path is avx512 (METRIQ_ISA=avx2 or generic turns it off); else
- * NULL. */
+/* The same with AMX tiles (qmmk_amx.c; exact for any K <= 131071), and
+ * whether this process may use them: the CPU has AMX-INT8, the OS saves
+ * tile state and grants it (asked once, thread-safely). */
+int mq_qmmk_i8_amx(size_t, size_t, size_t, const int8_t *, size_t, const int8_t *, size_t,
+                   int32_t *, size_t);
+int mq_qmmk_amx_ok(void);
+/* mq_qmmk_i8_amx where it was built and the chosen path is amx (the
+ * widest where mq_qmmk_amx_ok); mq_qmmk_i8_vnni where it was built, the
+ * CPU has AVX-512 VNNI and the chosen path is avx512 (METRIQ_ISA=avx2 or
+ * generic turns both off); else NULL. */
 mq_qmmk_i8_fn mq_qmmk_i8_select(void);
 
 #endif

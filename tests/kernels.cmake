@@ -5,3 +5,11 @@ if(METRIQ_SANITIZE)
 else()
   add_test(NAME kernel_paths COMMAND test_paths 4099)
 endif()
+
+# the exact int8 kernels (qmmk.h: VNNI, AMX), each where the CPU has it
+add_executable(test_int8_kernels tests/test_int8_kernels.c)
+target_link_libraries(test_int8_kernels PRIVATE mqkernels)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+  target_compile_definitions(test_int8_kernels PRIVATE MQ_HAVE_VNNI MQ_HAVE_AMX)
+endif()
+add_test(NAME int8_kernels COMMAND test_int8_kernels)

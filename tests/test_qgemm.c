@@ -422,7 +422,7 @@ static void test_fp32_kernel(void)
 	mq_qkern_force(NULL);
 }
 
-/* EXACT int8 x int8 through the VNNI kernel (where the CPU has it; the
+/* EXACT int8 x int8 through the VNNI or AMX kernel (where the CPU has it; the
  * avx2 and generic paths take the BLAS path) against the plain loops:
  * partial tiles, K beyond one packed panel (2048), block scales. */
 static void test_int8_kernel(void)
@@ -434,10 +434,13 @@ static void test_int8_kernel(void)
 		{"channel", 1, 1, 1}, {"channel", 37, 300, 41}, {"tensor", 9, 5000, 45},
 		{"block:64", 101, 257, 70}, {"block:1000", 17, 4100, 33},
 	};
-	static const char *isas[] = {"generic", "avx2", "avx512"};
-	for (size_t p = 0; p < 3; p++) {
-		if (mq_qkern_force(isas[p]) != MQ_OK)
+	static const char *isas[] = {"generic", "avx2", "avx512", "amx"};
+	for (size_t p = 0; p < 4; p++) {
+		if (mq_qkern_force(isas[p]) != MQ_OK) {
+			if (p == 3)
+				printf("test_qgemm: no AMX-INT8 here, the AMX path is not tested\n");
 			continue;
+		}
 		if (p == 2 && !mq_qmmk_i8_select())
 			printf("test_qgemm: no AVX-512 VNNI here, the int8 kernel is not tested\n");
 		for (size_t t = 0; t < sizeof cs / sizeof cs[0]; t++) {
