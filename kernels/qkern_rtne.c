@@ -17,6 +17,7 @@
  * "Intel Xeon (2026-12, AVX-512 + AMX)", for what a replacement would
  * have to beat). */
 #include <immintrin.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "qkern.h"
@@ -118,37 +119,76 @@ value16(const kvec *k, lanes l)
 	return _mm512_mul_ps(_mm512_castsi512_ps(fin), k->s);
 }
 
+/* Elements [i, i + 16) under mask m (a head or a tail). */
 static inline __attribute__((always_inline)) void
-loop(const kvec *k, const float *restrict x, size_t n, float *restrict y, uint8_t *restrict c8,
+part(const kvec *k, const float *x, size_t i, __mmask16 m, float *y, uint8_t *c8,
      const int div, const int flush, const int isint)
 {
+	lanes l = mag16(k, _mm512_maskz_loadu_ps(m, x + i), div, flush);
+	if (y)
+		_mm512_mask_storeu_ps(y + i, m, value16(k, l));
+	else
+		_mm_mask_storeu_epi8(c8 + i, m, code16(k, l, isint));
+}
+
+/* Prefetch distance in floats (16 KiB): on the Xeon of BENCHMARKS.md the
+ * hardware prefetcher alone leaves a 2^24-element encode waiting on L3. */
+#define PFD 4096
+
+/* Outputs of at least NT_BYTES are written with non-temporal stores: they
+ * would not stay in L2 anyway, and the stores then skip the read for
+ * ownership of each line (a third of a fake-quant's traffic). */
+#define NT_BYTES ((size_t)8 << 20)
+
+static inline __attribute__((always_inline)) void
+loop(const kvec *k, const float *restrict x, size_t n, float *restrict y, uint8_t *restrict c8,
+     const int div, const int flush, const int isint, const int nt)
+{
 	size_t i = 0;
+	if (nt) { /* a head up to the output's alignment (64 bytes for y, 16 for codes) */
+		uintptr_t a = y ? (uintptr_t)y : (uintptr_t)c8;
+		size_t h = y ? ((64 - (a & 63)) & 63) / 4 : (16 - (a & 15)) & 15;
+		if (h > n)
+			h = n;
+		if (h)
+			part(k, x, 0, (__mmask16)((1u << h) - 1u), y, c8, div, flush, isint);
+		i = h;
+	}
 	for (; i + 16 <= n; i += 16) {
+		_mm_prefetch((const char *)(x + i + PFD), _MM_HINT_T0);
 		lanes l = mag16(k, _mm512_loadu_ps(x + i), div, flush);
-		if (y)
+		if (y && nt)
+			_mm512_stream_ps(y + i, value16(k, l));
+		else if (y)
 			_mm512_storeu_ps(y + i, value16(k, l));
+		else if (nt)
+			_mm_stream_si128((__m128i *)(c8 + i), code16(k, l, isint));
 		else
 			_mm_storeu_si128((__m128i *)(c8 + i), code16(k, l, isint));
 	}
-	if (i < n) {
-		__mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
-		lanes l = mag16(k, _mm512_maskz_loadu_ps(m, x + i), div, flush);
-		if (y)
-			_mm512_mask_storeu_ps(y + i, m, value16(k, l));
-		else
-			_mm_mask_storeu_epi8(c8 + i, m, code16(k, l, isint));
-	}
+	if (i < n)
+		part(k, x, i, (__mmask16)((1u << (n - i)) - 1u), y, c8, div, flush, isint);
+	if (nt)
+		_mm_sfence(); /* the streamed stores before anything the caller does next */
 }
 
-/* One loop per (quotient, flush, INT) so that each sees constants. */
-#define LOOPS(Y, C)                                                                      \
-	do {                                                                             \
-		if (div)                                                                 \
-			flush ? isint ? loop(&k, x, n, Y, C, 1, 1, 1) : loop(&k, x, n, Y, C, 1, 1, 0) \
-			      : isint ? loop(&k, x, n, Y, C, 1, 0, 1) : loop(&k, x, n, Y, C, 1, 0, 0); \
-		else                                                                     \
-			flush ? isint ? loop(&k, x, n, Y, C, 0, 1, 1) : loop(&k, x, n, Y, C, 0, 1, 0) \
-			      : isint ? loop(&k, x, n, Y, C, 0, 0, 1) : loop(&k, x, n, Y, C, 0, 0, 0); \
+/* One loop per (quotient, flush, INT, streaming) so that each sees
+ * constants. */
+#define LOOPS1(Y, C, NT)                                                                    \
+	do {                                                                                \
+		if (div)                                                                    \
+			flush ? isint ? loop(&k, x, n, Y, C, 1, 1, 1, NT) : loop(&k, x, n, Y, C, 1, 1, 0, NT) \
+			      : isint ? loop(&k, x, n, Y, C, 1, 0, 1, NT) : loop(&k, x, n, Y, C, 1, 0, 0, NT); \
+		else                                                                        \
+			flush ? isint ? loop(&k, x, n, Y, C, 0, 1, 1, NT) : loop(&k, x, n, Y, C, 0, 1, 0, NT) \
+			      : isint ? loop(&k, x, n, Y, C, 0, 0, 1, NT) : loop(&k, x, n, Y, C, 0, 0, 0, NT); \
+	} while (0)
+#define LOOPS(Y, C)              \
+	do {                     \
+		if (nt)          \
+			LOOPS1(Y, C, 1); \
+		else             \
+			LOOPS1(Y, C, 0); \
 	} while (0)
 
 void mq_qkern_rtne_avx512(const mq_qkern_params *p, const float *x, size_t n, float scale,
@@ -159,6 +199,7 @@ void mq_qkern_rtne_avx512(const mq_qkern_params *p, const float *x, size_t n, fl
 	/* a normal power of two: 1/s is exact (2^-127 for s = 2^127, a subnormal) */
 	int pow2 = (sb & 0x007fffffu) == 0 && sb >= 0x00800000u && sb < INF_BITS;
 	int div = !pow2, flush = p->minsub_bits != 0, isint = p->snmask != 0;
+	int nt = n * (y ? 4 : 1) >= NT_BYTES;
 	kvec k;
 	kvec_init(&k, p, scale, pow2 ? 1.0f / scale : 0.0f);
 	if (y)
