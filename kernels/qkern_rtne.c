@@ -14,33 +14,13 @@
  * the same real number, so their roundings agree, subnormal results,
  * zeros, infinities and NaNs included.
  *
- * Any other scale in [2^-126, 2^126] multiplies by r = RN(1/s) and decides
- * on the format's grid whether that product can give another result than
- * the quotient; the few vectors where it can are divided again.
- *   Bound.  r = (1/s)(1 + d) with |d| < 2^-24 (r normal), so xr = t(1 + d)
- *   for t = x / s, and |xr - t| < 2^-24 |t|, less than the float32 spacing
- *   at |t| (2^-149 below the normals).  q = RN(xr) and f = RN(t) then have
- *   at most two floats strictly between them (every float between lies
- *   between t and xr, or is the one below a power of two where the spacing
- *   halves), so their bit patterns differ by at most 3, with the same sign.
- *   Grid.  The magnitude code, and the value, are step functions of the
- *   bit pattern u = |v| that jump only at a midpoint of the format's grid
- *   (or at the flush threshold): overflow and the carry into the next
- *   binade are such midpoints, the two range formulas agree at 2^emin,
- *   NaN stays NaN, and inf and FLT_MAX both overflow an 8-bit format.  So
- *   q gives f's code and value unless a jump lies within 3 patterns of q:
- *   normal range: a midpoint is u = M (mod 2^sh0), M = 2^(sh0-1); q is
- *     flagged when (u - M) mod 2^sh0 lies in [-4, 3];
- *   float formats, subnormal range: any u != 0 below 2^emin is flagged
- *     (rare at a scale from absmax: |x| < 2^emin * s);
- *   INT formats (all "subnormal", quantum 1): with d = |v| - (its
- *     rounding to the grid), exact, q is flagged when |d| >= 1/2 - 4 ulp,
- *     ulp = 2^(emin-24) the largest spacing below 2^emin, and under flush
- *     when u is within 3 of bits(1); the nearest jump of the other range
- *     is at least 2^14 patterns away, so a q and f on either side of
- *     2^emin are covered too.
- * test_qkern checks this path against the scalar path over many scales
- * and inputs placed on the grid's midpoints.  */
+ * Any other scale divides.  A product by RN(1/s) checked on the format's
+ * grid (it can differ from the quotient by 3 bit patterns, so only inputs
+ * within 3 patterns of a rounding boundary need the division) was exact
+ * and no faster here: the division overlaps with the rest of the element,
+ * the check does not (commit 7f75288 has it with its proof; BENCHMARKS.md,
+ * "Intel Xeon (2026-12, AVX-512 + AMX)", the measurements).
+ */
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
@@ -52,13 +32,11 @@
 /* The parameters as vectors, set up once per call. */
 typedef struct {
 	__m512i nbias, lsbmask, cbits, t0, minsub, ovf_mag, inf, nan_code, sxmask, absmask;
-	__m512i off, quiet, ovf_val, maxcode, nan_sx, kadd, wmask, minsub3;
-	__m512 cmag, subq, s, r, half4;
+	__m512i off, quiet, ovf_val, maxcode, nan_sx;
+	__m512 cmag, subq, s, r;
 	__m128i sh; /* shift count, vpsrld's xmm form */
 } kvec;
 
-/* The window's half width in bit patterns (3 would do: see above). */
-#define KW 4
 
 static void kvec_init(kvec *k, const mq_qkern_params *p, float scale, float r)
 {
@@ -83,15 +61,6 @@ static void kvec_init(kvec *k, const mq_qkern_params *p, float scale, float r)
 	k->sh = _mm_cvtsi32_si128((int)p->sh0);
 	/* NaN's code: nan_code ^ (neg & nan_sx), 0 where the format has none */
 	k->nan_sx = _mm512_set1_epi32(p->nan_cmask ? (int)p->sxmask : 0);
-	/* normal-range window: (u + nbias + kadd) mod 2^sh0 = u + KW - M */
-	uint32_t low = (1u << p->sh0) - 1u, half = 1u << (p->sh0 - 1u);
-	k->kadd = _mm512_set1_epi32((int)(KW - half - (p->nbias + (p->off << p->sh0))));
-	k->wmask = _mm512_set1_epi32((int)(low & ~(2u * KW - 1u)));
-	k->minsub3 = _mm512_set1_epi32((int)(p->minsub_bits - 3u));
-	/* INT: 1/2 quantum - KW spacings of 2^(emin-24), exact (subq = 2^(emin-m)) */
-	float pemin;
-	memcpy(&pemin, &p->t0, 4);
-	k->half4 = _mm512_set1_ps(p->subq * 0.5f - (float)KW * pemin * 0x1p-24f);
 }
 
 /* One vector of 16 elements: the magnitude code (after flush and
@@ -99,11 +68,10 @@ static void kvec_init(kvec *k, const mq_qkern_params *p, float scale, float r)
 typedef struct {
 	__m512i b, u, mag;
 	__mmask16 sub, nan, ovf; /* ovf: past maxcode before the overflow code */
-	__mmask16 near;          /* lanes the product may have got wrong (grid check) */
 } lanes;
 
 static inline __attribute__((always_inline)) lanes
-mag16(const kvec *k, __m512 x, const int div, const int flush, const int grid)
+mag16(const kvec *k, __m512 x, const int div, const int flush)
 {
 	lanes l;
 	__m512 v = div ? _mm512_div_ps(x, k->s) : _mm512_mul_ps(x, k->r);
@@ -111,30 +79,11 @@ mag16(const kvec *k, __m512 x, const int div, const int flush, const int grid)
 	l.u = _mm512_and_si512(l.b, k->absmask);
 	/* normal range: (u + nbias + kept's lsb) >> sh0 */
 	__m512i lsb = _mm512_and_si512(_mm512_srl_epi32(l.u, k->sh), k->lsbmask);
-	__m512i a1 = _mm512_add_epi32(l.u, k->nbias);
-	__m512i magn = _mm512_srl_epi32(_mm512_add_epi32(a1, lsb), k->sh);
+	__m512i magn = _mm512_srl_epi32(_mm512_add_epi32(_mm512_add_epi32(l.u, k->nbias), lsb), k->sh);
 	/* subnormal range: bits(|v| + C) - bits(C) */
-	__m512 uf = _mm512_castsi512_ps(l.u);
-	__m512 w = _mm512_add_ps(uf, k->cmag);
+	__m512 w = _mm512_add_ps(_mm512_castsi512_ps(l.u), k->cmag);
 	__m512i mags = _mm512_sub_epi32(_mm512_castps_si512(w), k->cbits);
 	l.sub = _mm512_cmplt_epu32_mask(l.u, k->t0);
-	l.near = 0;
-	if (grid) { /* the header's windows */
-		__mmask16 nn = _mm512_mask_testn_epi32_mask((__mmask16)~l.sub,
-		                                            _mm512_add_epi32(a1, k->kadd), k->wmask);
-		__mmask16 ns;
-		if (grid == 2) { /* INT */
-			__m512 d = _mm512_sub_ps(uf, _mm512_sub_ps(w, k->cmag));
-			d = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(d), k->absmask));
-			ns = _mm512_mask_cmp_ps_mask(l.sub, d, k->half4, _CMP_GE_OQ);
-			if (flush)
-				ns = _kor_mask16(ns, _mm512_cmplt_epu32_mask(
-				                         _mm512_sub_epi32(l.u, k->minsub3), _mm512_set1_epi32(7)));
-		} else {
-			ns = _mm512_mask_test_epi32_mask(l.sub, l.u, l.u);
-		}
-		l.near = _kor_mask16(nn, ns);
-	}
 	l.mag = _mm512_mask_blend_epi32(l.sub, magn, mags);
 	if (flush)
 		l.mag = _mm512_maskz_mov_epi32(_mm512_cmpge_epu32_mask(l.u, k->minsub), l.mag);
@@ -176,25 +125,12 @@ value16(const kvec *k, lanes l)
 	return _mm512_mul_ps(_mm512_castsi512_ps(fin), k->s);
 }
 
-/* The quotient's three ways: Q_MUL (a power-of-two scale), Q_DIV, Q_GRID
- * (the product, checked on the grid, the rare flagged vector divided). */
-enum { Q_MUL, Q_DIV, Q_GRID };
-
-static inline __attribute__((always_inline)) lanes
-quot16(const kvec *k, __m512 x, const int qm, const int flush, const int isint)
-{
-	lanes l = mag16(k, x, qm == Q_DIV, flush, qm == Q_GRID ? 1 + isint : 0);
-	if (qm == Q_GRID && !_kortestz_mask16_u8(l.near, l.near))
-		l = mag16(k, x, 1, flush, 0);
-	return l;
-}
-
 /* Elements [i, i + 16) under mask m (a head or a tail). */
 static inline __attribute__((always_inline)) void
 part(const kvec *k, const float *x, size_t i, __mmask16 m, float *y, uint8_t *c8,
-     const int qm, const int flush, const int isint)
+     const int div, const int flush, const int isint)
 {
-	lanes l = quot16(k, _mm512_maskz_loadu_ps(m, x + i), qm, flush, isint);
+	lanes l = mag16(k, _mm512_maskz_loadu_ps(m, x + i), div, flush);
 	if (y)
 		_mm512_mask_storeu_ps(y + i, m, value16(k, l));
 	else
@@ -212,7 +148,7 @@ part(const kvec *k, const float *x, size_t i, __mmask16 m, float *y, uint8_t *c8
 
 static inline __attribute__((always_inline)) void
 loop(const kvec *k, const float *restrict x, size_t n, float *restrict y, uint8_t *restrict c8,
-     const int qm, const int flush, const int isint, const int nt)
+     const int div, const int flush, const int isint, const int nt)
 {
 	size_t i = 0;
 	if (nt) { /* a head up to the output's alignment (64 bytes for y, 16 for codes) */
@@ -221,12 +157,12 @@ loop(const kvec *k, const float *restrict x, size_t n, float *restrict y, uint8_
 		if (h > n)
 			h = n;
 		if (h)
-			part(k, x, 0, (__mmask16)((1u << h) - 1u), y, c8, qm, flush, isint);
+			part(k, x, 0, (__mmask16)((1u << h) - 1u), y, c8, div, flush, isint);
 		i = h;
 	}
 	for (; i + 16 <= n; i += 16) {
 		_mm_prefetch((const char *)(x + i + PFD), _MM_HINT_T0);
-		lanes l = quot16(k, _mm512_loadu_ps(x + i), qm, flush, isint);
+		lanes l = mag16(k, _mm512_loadu_ps(x + i), div, flush);
 		if (y && nt)
 			_mm512_stream_ps(y + i, value16(k, l));
 		else if (y)
@@ -237,24 +173,22 @@ loop(const kvec *k, const float *restrict x, size_t n, float *restrict y, uint8_
 			_mm_storeu_si128((__m128i *)(c8 + i), code16(k, l, isint));
 	}
 	if (i < n)
-		part(k, x, i, (__mmask16)((1u << (n - i)) - 1u), y, c8, qm, flush, isint);
+		part(k, x, i, (__mmask16)((1u << (n - i)) - 1u), y, c8, div, flush, isint);
 	if (nt)
 		_mm_sfence(); /* the streamed stores before anything the caller does next */
 }
 
 /* One loop per (quotient, flush, INT, streaming) so that each sees
  * constants. */
-#define LOOPQ(Y, C, QM, NT)                                                         \
-	(flush ? isint ? loop(&k, x, n, Y, C, QM, 1, 1, NT) : loop(&k, x, n, Y, C, QM, 1, 0, NT) \
-	       : isint ? loop(&k, x, n, Y, C, QM, 0, 1, NT) : loop(&k, x, n, Y, C, QM, 0, 0, NT))
-#define LOOPS1(Y, C, NT)                          \
-	do {                                      \
-		if (qm == Q_MUL)                  \
-			LOOPQ(Y, C, Q_MUL, NT);   \
-		else if (qm == Q_DIV)             \
-			LOOPQ(Y, C, Q_DIV, NT);   \
-		else                              \
-			LOOPQ(Y, C, Q_GRID, NT);  \
+#define LOOPD(Y, C, D, NT)                                                          \
+	(flush ? isint ? loop(&k, x, n, Y, C, D, 1, 1, NT) : loop(&k, x, n, Y, C, D, 1, 0, NT) \
+	       : isint ? loop(&k, x, n, Y, C, D, 0, 1, NT) : loop(&k, x, n, Y, C, D, 0, 0, NT))
+#define LOOPS1(Y, C, NT)                     \
+	do {                                 \
+		if (div)                     \
+			LOOPD(Y, C, 1, NT);  \
+		else                         \
+			LOOPD(Y, C, 0, NT);  \
 	} while (0)
 #define LOOPS(Y, C)                      \
 	do {                             \
@@ -271,13 +205,10 @@ void mq_qkern_rtne_avx512(const mq_qkern_params *p, const float *x, size_t n, fl
 	memcpy(&sb, &scale, 4);
 	/* a normal power of two: 1/s is exact (2^-127 for s = 2^127, a subnormal) */
 	int pow2 = (sb & 0x007fffffu) == 0 && sb >= 0x00800000u && sb < INF_BITS;
-	/* the grid check needs r normal: s in [2^-126, 2^126] */
-	int inrange = sb >= 0x00800000u && sb <= 0x7e800000u;
-	int qm = pow2 ? Q_MUL : inrange ? Q_GRID : Q_DIV;
-	int flush = p->minsub_bits != 0, isint = p->snmask != 0;
+	int div = !pow2, flush = p->minsub_bits != 0, isint = p->snmask != 0;
 	int nt = n * (y ? 4 : 1) >= NT_BYTES;
 	kvec k;
-	kvec_init(&k, p, scale, qm == Q_DIV ? 0.0f : 1.0f / scale);
+	kvec_init(&k, p, scale, pow2 ? 1.0f / scale : 0.0f);
 	if (y)
 		LOOPS(y, NULL);
 	else
