@@ -6,6 +6,8 @@
 //                                     no stats: the kernel then skips its counts)
 //   BM_quantize_counts/<fmt>/<rnd>/N  the same with stats, as the harness calls it
 //   BM_fakequant/<fmt>/<rnd>/N        float32 -> float32 through the format
+//   BM_quantize_pow2/<fmt>/rtne/N     BM_quantize at the power of two just below
+//                                     4 / max (MX-style scales: the kernel multiplies)
 //   BM_absmax/<gran>/N                absmax scales of a 4096-column LHS
 //   BM_quantize_tensor/<gran>/N       absmax scaling + e4m3 RTNE codes of that LHS
 //   BM_sgemm/n                        OpenBLAS cblas_sgemm, n x n x n (the GEMM baseline)
@@ -67,7 +69,7 @@ void BM_copy(benchmark::State &st)
 	st.SetBytesProcessed((int64_t)st.iterations() * (int64_t)n * 8);
 }
 
-enum qkind { CODES, CODES_COUNTS, FAKEQUANT };
+enum qkind { CODES, CODES_COUNTS, FAKEQUANT, CODES_POW2 };
 
 void quantize(benchmark::State &st, const char *fmt, const char *rnd, qkind kind)
 {
@@ -80,11 +82,13 @@ void quantize(benchmark::State &st, const char *fmt, const char *rnd, qkind kind
 	}
 	q.seed = 7;
 	float scale = 4.0f / q.fmt.max; // absmax of N(0,1) at this size is about 5.5: some clipping, as in practice
+	if (kind == CODES_POW2)
+		scale = std::exp2(std::floor(std::log2(scale)));
 	std::vector<uint8_t> c(n);
 	std::vector<float> y(kind == FAKEQUANT ? n : 0);
 	mq_qstats stats = {0, 0, 0, 0};
 	for (auto _ : st) {
-		if (kind == CODES)
+		if (kind == CODES || kind == CODES_POW2)
 			mq_encode(&q, x.data(), n, scale, 0, c.data(), nullptr);
 		else if (kind == CODES_COUNTS)
 			mq_encode(&q, x.data(), n, scale, 0, c.data(), &stats);
@@ -238,6 +242,9 @@ int register_all()
 			reg("BM_fakequant/" + tail,
 			    [f, r](benchmark::State &s) { quantize(s, f, r, FAKEQUANT); }, N);
 		}
+	for (const char *f : {"int8", "e4m3", "e5m2"})
+		reg(std::string("BM_quantize_pow2/") + f + "/rtne",
+		    [f](benchmark::State &s) { quantize(s, f, "rtne", CODES_POW2); }, N);
 	for (const char *g : {"tensor", "channel", "block:32"}) {
 		reg(std::string("BM_absmax/") + g, [g](benchmark::State &s) { absmax(s, g); }, N);
 		reg(std::string("BM_quantize_tensor/") + g,

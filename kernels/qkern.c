@@ -427,6 +427,13 @@ void MQ_QKERN_NAME(const mq_qkern_params *p, const float *x, size_t n, float sca
                    uint64_t seed, uint64_t index0, float *y, uint8_t *c8, uint16_t *c16,
                    mq_qstats *st)
 {
+#ifdef MQ_QKERN_RTNE
+	/* RTNE without counts, to one output of 8-bit codes or values */
+	if (p->mode == MQ_RTNE && !st && !c16 && !y != !c8 && (!c8 || p->cmask == 0xffu)) {
+		MQ_QKERN_RTNE(p, x, n, scale, y, c8);
+		return;
+	}
+#endif
 	uint32_t rb[SR_BLOCK + 4];
 	int sr = p->mode == MQ_SR;
 	uint32_t tx = 0;

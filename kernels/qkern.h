@@ -62,6 +62,11 @@ void mq_qkern_avx2(const mq_qkern_params *, const float *, size_t, float, uint64
 void mq_qkern_avx512(const mq_qkern_params *, const float *, size_t, float, uint64_t,
                      uint64_t, float *, uint8_t *, uint16_t *, mq_qstats *);
 
+/* RTNE without counts to one output (y, or 8-bit codes c8; the other NULL),
+ * AVX-512 intrinsics (qkern_rtne.c); mq_qkern_avx512 calls it. */
+void mq_qkern_rtne_avx512(const mq_qkern_params *p, const float *x, size_t n, float scale,
+                          float *y, uint8_t *c8);
+
 /* A quantizer prepared once for many arrays (mq_quantize_tensor's rows):
  * mq_quantize_run is mq_qprep_init, a check of the scales, mq_qprep_run. */
 typedef struct mq_qprep {

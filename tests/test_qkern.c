@@ -134,6 +134,53 @@ static void expect(const mq_qspec *q, const float *x, size_t n, const float *sc,
 	}
 }
 
+/* Outputs of 8 MiB and more take other stores (qkern_rtne.c: streaming,
+ * after a head up to the output's alignment): an array that large, at
+ * offsets that misalign the outputs, without stats must equal the same
+ * array with stats (the counting loops), on every path. */
+static void big_arrays(const int *npaths)
+{
+	static const char *isas[] = {"generic", "avx2", "avx512"};
+	size_t n = ((size_t)8 << 20) + 77, ny = ((size_t)2 << 20) + 45;
+	float *x = malloc((n + 16) * sizeof *x), *y1 = malloc((ny + 16) * sizeof *y1);
+	float *y2 = malloc((ny + 16) * sizeof *y2);
+	uint8_t *c1 = malloc(n + 16), *c2 = malloc(n + 16);
+	if (!x || !y1 || !y2 || !c1 || !c2) {
+		failures++;
+		printf("FAIL big arrays: out of memory\n");
+		goto out;
+	}
+	for (int k = 0; k < 3; k++) {
+		if (mq_qkern_force(isas[k]) != MQ_OK)
+			continue;
+		mq_qspec q;
+		mq_qspec_init(&q, k == 1 ? "int8" : "e4m3", "rtne");
+		for (size_t off = 0; off < 4; off += 3) { /* the outputs at +0 and +3 */
+			float s = off ? 4.0f / q.fmt.max : 0.0078125f;
+			fill(x, n, &q.fmt, s);
+			mq_qstats st = {0};
+			checks++;
+			if (mq_encode(&q, x, n, s, 0, c1 + off, NULL) != MQ_OK ||
+			    mq_encode(&q, x, n, s, 0, c2 + off, &st) != MQ_OK ||
+			    memcmp(c1 + off, c2 + off, n)) {
+				failures++;
+				printf("FAIL %s big codes, offset %zu\n", isas[k], off);
+			}
+			checks++;
+			if (mq_fakequant(&q, x, ny, s, 0, y1 + off, NULL) != MQ_OK ||
+			    mq_fakequant(&q, x, ny, s, 0, y2 + off, &st) != MQ_OK ||
+			    memcmp(y1 + off, y2 + off, ny * sizeof *y1)) {
+				failures++;
+				printf("FAIL %s big values, offset %zu\n", isas[k], off);
+			}
+		}
+	}
+	mq_qkern_force(NULL);
+	printf("big arrays: %d paths\n", *npaths);
+out:
+	free(x), free(y1), free(y2), free(c1), free(c2);
+}
+
 int main(int argc, char **argv)
 {
 	static const char *fmts[] = {"int8", "e4m3", "e5m2", "int4", "e2m1", "fp16", "bf16",
@@ -239,6 +286,7 @@ int main(int argc, char **argv)
 	}
 	mq_qkern_force(NULL);
 	free(x), free(y), free(codes), free(sc), free(y2), free(codes2);
+	big_arrays(&paths);
 	printf("test_qkern: %d paths, %ld checks, %ld failed\n", paths, checks, failures);
 	return failures != 0;
 }
