@@ -51,9 +51,7 @@ static mq_status blas_single_sgemm(const mq_qg_job *jb)
 	            1.0f, jb->l.v, (int)K, jb->r.v, (int)N, 0.0f, jb->Cf, (int)N);
 	for (size_t i = 0; i < M; i++) {
 		float *ci = jb->Cf + i * N;
-		for (size_t j = 0; j < N; j++)
-			row[j] = ci[j];
-		mq_qg_descale(jb, 0, i, 1, N, rs, row, N, row, N);
+		mq_qg_descale_f2d(jb, 0, i, 1, N, rs, ci, N, row, N);
 		for (size_t j = 0; j < N; j++)
 			ci[j] = (float)row[j];
 	}
@@ -61,10 +59,10 @@ static mq_status blas_single_sgemm(const mq_qg_job *jb)
 	return MQ_OK;
 }
 
-/* Segment s's sums into S (M x N): an sgemm through Sf, or a dgemm on the
- * double copies ad, bd. */
-static void blas_segment(const mq_qg_job *jb, size_t s, float *Sf, const double *ad,
-                         const double *bd, double *S)
+/* Segment s's sums descaled into acc: an sgemm into Sf (level 2), or a
+ * dgemm on the double copies ad, bd into S (level 1). */
+static void blas_segment(const mq_qg_job *jb, size_t s, const double *rs, float *Sf,
+                         const double *ad, const double *bd, double *S, double *acc)
 {
 	size_t M = jb->M, K = jb->K, N = jb->N;
 	size_t k0 = jb->seg[s], kk = jb->seg[s + 1] - k0;
@@ -72,12 +70,12 @@ static void blas_segment(const mq_qg_job *jb, size_t s, float *Sf, const double 
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N,
 		            (int)kk, 1.0f, jb->l.v + k0, (int)K, jb->r.v + k0 * N, (int)N,
 		            0.0f, Sf, (int)N);
-		for (size_t i = 0; i < M * N; i++)
-			S[i] = Sf[i];
+		mq_qg_descale_f2d(jb, s, 0, M, N, rs, Sf, N, acc, N);
 	} else {
 		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N,
 		            (int)kk, 1.0, ad + k0, (int)K, bd + k0 * N, (int)N, 0.0, S,
 		            (int)N);
+		mq_qg_descale(jb, s, 0, M, N, rs, S, N, acc, N);
 	}
 }
 
@@ -89,14 +87,14 @@ mq_status mq_qg_exact_blas(const mq_qg_job *jb)
 	int single = jb->nseg == 1, level = jb->level;
 	if (single && level == 2 && jb->Cf)
 		return blas_single_sgemm(jb);
-	/* One segment: the gemm's output is descaled in place (into C itself
-	 * for a double C), no accumulator: fewer pages to fault in. */
-	double *S = single && jb->Cd ? jb->Cd : malloc(M * N * sizeof *S);
-	double *acc = single ? S : jb->Cf ? malloc(M * N * sizeof *acc) : jb->Cd;
+	/* A double C is the accumulator (and for one dgemm its output too,
+	 * descaled in place): fewer pages to fault in. */
+	double *acc = jb->Cd ? jb->Cd : malloc(M * N * sizeof *acc);
+	double *S = level == 1 && !single ? malloc(M * N * sizeof *S) : acc;
 	float *Sf = level == 2 ? malloc(M * N * sizeof *Sf) : NULL;
 	double *ad = level == 1 ? malloc((M * K + K * N) * sizeof *ad) : NULL;
 	double *rs = malloc(N * sizeof *rs);
-	mq_status st = S && acc && (level != 2 || Sf) && (level != 1 || ad) && rs
+	mq_status st = acc && S && (level != 2 || Sf) && (level != 1 || ad) && rs
 	                       ? MQ_OK : MQ_ENOMEM;
 	double *bd = ad ? ad + M * K : NULL;
 	if (st == MQ_OK && ad) {
@@ -104,16 +102,15 @@ mq_status mq_qg_exact_blas(const mq_qg_job *jb)
 		for (size_t i = 0; i < K * N; i++) bd[i] = jb->r.v[i];
 	}
 	for (size_t s = 0; s < jb->nseg && st == MQ_OK; s++) {
-		blas_segment(jb, s, Sf, ad, bd, S);
 		mq_qg_rscales(jb, s, 0, N, rs);
-		mq_qg_descale(jb, s, 0, M, N, rs, S, N, acc, N);
+		blas_segment(jb, s, rs, Sf, ad, bd, S, acc);
 	}
 	if (st == MQ_OK)
 		mq_qg_store(jb, 0, M, acc);
-	if (acc && acc != jb->Cd && acc != S)
-		free(acc);
-	if (S != jb->Cd)
+	if (S != acc)
 		free(S);
+	if (acc != jb->Cd)
+		free(acc);
 	free(Sf), free(ad), free(rs);
 	return st;
 }

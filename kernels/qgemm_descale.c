@@ -28,36 +28,50 @@ void mq_qg_rscalesf(const mq_qg_job *jb, size_t s, size_t j0, size_t nr, float *
 		rs[j] = mq_qg_rscale(jb, s, j0 + j);
 }
 
+/* The descale, written once: for each row r of the tile, with sl the left
+ * scale of row i0 + r in the arithmetic's type A,
+ *   acc[r][j] = SUM(T[r][j]) * (sl * rs[j])          (segment 0)
+ *   acc[r][j] = acc[r][j] + SUM(T[r][j]) * (sl * rs[j])   (later ones)
+ * SUM turns the tile's entry into the segment's sum in A (one rounding at
+ * most: int32 sums are exact in double, a float is exactly a double). */
+#define DESCALE_ROWS(A, SUM)                                                    \
+	for (size_t r = 0; r < mr; r++) {                                           \
+		A sl = mq_qg_lscale(jb, i0 + r, s);                                     \
+		A *a = acc + r * lda;                                                   \
+		if (s == 0)                                                             \
+			for (size_t j = 0; j < nr; j++)                                     \
+				a[j] = SUM(T[r * ldt + j]) * (sl * rs[j]);                      \
+		else                                                                    \
+			for (size_t j = 0; j < nr; j++)                                     \
+				a[j] += SUM(T[r * ldt + j]) * (sl * rs[j]);                     \
+	}
+#define AS_IS(t) (t)
+#define AS_DOUBLE(t) ((double)(t))
+#define TIMES_UU(t) ((double)(t) * uu)
+
 void mq_qg_descale(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
                    const double *rs, const double *T, size_t ldt, double *acc, size_t lda)
 {
-	for (size_t r = 0; r < mr; r++) {
-		double sl = mq_qg_lscale(jb, i0 + r, s);
-		const double *t = T + r * ldt;
-		double *a = acc + r * lda;
-		if (s == 0)
-			for (size_t j = 0; j < nr; j++)
-				a[j] = t[j] * (sl * rs[j]);
-		else
-			for (size_t j = 0; j < nr; j++)
-				a[j] += t[j] * (sl * rs[j]);
-	}
+	DESCALE_ROWS(double, AS_IS)
+}
+
+void mq_qg_descale_f2d(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
+                       const double *rs, const float *T, size_t ldt, double *acc, size_t lda)
+{
+	DESCALE_ROWS(double, AS_DOUBLE)
+}
+
+void mq_qg_descale_i32(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
+                       const double *rs, const int32_t *T, size_t ldt, double uu, double *acc,
+                       size_t lda)
+{
+	DESCALE_ROWS(double, TIMES_UU)
 }
 
 void mq_qg_descalef(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
                     const float *rs, const float *T, size_t ldt, float *acc, size_t lda)
 {
-	for (size_t r = 0; r < mr; r++) {
-		float sl = mq_qg_lscale(jb, i0 + r, s);
-		const float *t = T + r * ldt;
-		float *a = acc + r * lda;
-		if (s == 0)
-			for (size_t j = 0; j < nr; j++)
-				a[j] = t[j] * (sl * rs[j]);
-		else
-			for (size_t j = 0; j < nr; j++)
-				a[j] += t[j] * (sl * rs[j]);
-	}
+	DESCALE_ROWS(float, AS_IS)
 }
 
 void mq_qg_store(const mq_qg_job *jb, size_t r0, size_t m, const double *acc)

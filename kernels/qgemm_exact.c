@@ -134,7 +134,7 @@ mq_status mq_qg_exact_loops(const mq_qg_job *jb, size_t r0, size_t r1)
 mq_status mq_qg_exact_i8(const mq_qg_job *jb, size_t r0, size_t r1)
 {
 	size_t K = jb->K, N = jb->N, m = r1 - r0;
-	int single = jb->nseg == 1; /* descale row by row straight to C */
+	int single = jb->nseg == 1; /* descale row by row to C, no accumulator */
 	int32_t *S = malloc(m * N * sizeof *S);
 	double *acc = single ? NULL : malloc(m * N * sizeof *acc);
 	double *rs = malloc(N * sizeof *rs), *row = malloc(N * sizeof *row);
@@ -147,14 +147,13 @@ mq_status mq_qg_exact_i8(const mq_qg_job *jb, size_t r0, size_t r1)
 			break;
 		}
 		mq_qg_rscales(jb, s, 0, N, rs);
+		if (!single) {
+			mq_qg_descale_i32(jb, s, r0, m, N, rs, S, N, uu, acc, N);
+			continue;
+		}
 		for (size_t i = 0; i < m; i++) {
-			/* the sum in double, in L1, for the descale */
-			for (size_t j = 0; j < N; j++)
-				row[j] = (double)S[i * N + j] * uu;
-			double *out = single ? row : acc + i * N;
-			mq_qg_descale(jb, s, r0 + i, 1, N, rs, row, N, out, N);
-			if (single)
-				mq_qg_store(jb, r0 + i, 1, row);
+			mq_qg_descale_i32(jb, s, r0 + i, 1, N, rs, S + i * N, N, uu, row, N);
+			mq_qg_store(jb, r0 + i, 1, row);
 		}
 	}
 	if (st == MQ_OK && !single)

@@ -114,6 +114,14 @@ void mq_qg_rscales(const mq_qg_job *jb, size_t s, size_t j0, size_t nr, double *
 void mq_qg_rscalesf(const mq_qg_job *jb, size_t s, size_t j0, size_t nr, float *rs);
 void mq_qg_descale(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
                    const double *rs, const double *T, size_t ldt, double *acc, size_t lda);
+/* The same in double on float sums (an sgemm's), and on exact int32 sums
+ * of images (T[r][j] * uu, uu = uL * uR: exact), so that those paths need
+ * no pass of their own to make double sums. */
+void mq_qg_descale_f2d(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
+                       const double *rs, const float *T, size_t ldt, double *acc, size_t lda);
+void mq_qg_descale_i32(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
+                       const double *rs, const int32_t *T, size_t ldt, double uu, double *acc,
+                       size_t lda);
 void mq_qg_descalef(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
                     const float *rs, const float *T, size_t ldt, float *acc, size_t lda);
 /* Rows r0.. (m of them, N columns each) of the output from acc. */
