@@ -6,7 +6,7 @@
  * sums are the plain loops' exact sums, whatever the BLAS and its
  * threads.  Where no single gemm is exact (e5m2: sums of up to 73 bits)
  * the images are split in 16-bit halves and each half's dgemm is exact. */
-#include "qgemm_impl.h"
+#include "qgemm_descale.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
  * times uL*uR, which int64 holds exactly (narrow, or wide: in 16-bit
  * halves) and which is rounded once to double at the end; the descale
  * (qgemm_descale.c) follows in double. */
-#include "qgemm_impl.h"
+#include "qgemm_descale.h"
 
 #include <stdlib.h>
 #include <string.h>

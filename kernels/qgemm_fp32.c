@@ -7,7 +7,7 @@
  * formats' values is a float32 value: a fused multiply-add then rounds
  * as the loop's multiply and add do, and each accumulator runs through k
  * in order as the loop's does. */
-#include "qgemm_impl.h"
+#include "qgemm_descale.h"
 
 #include <stdlib.h>
 

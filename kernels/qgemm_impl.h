@@ -11,7 +11,8 @@
  *   qgemm.c           the public entry points, validation, the plan (which
  *                     path computes the sums) and the row threads
  *   qgemm_operands.c  quantized operands, integer images, segments
- *   qgemm_descale.c   step 3, the one descale epilogue of every path
+ *   qgemm_descale.h   step 3, the one descale epilogue of every path
+ *                     (inline), and the stores of its sums into C
  *   qgemm_exact.c     MQ_ACCUM_EXACT on integer images and the ISA kernels
  *   qgemm_blas.c      MQ_ACCUM_EXACT through dgemm/sgemm
  *   qgemm_fp32.c      MQ_ACCUM_FP32
@@ -104,29 +105,6 @@ mq_status mq_qg_operand_images(mq_qg_operand *o, size_t n, int wide);
 void mq_qg_image_range(const float *v, size_t n, double u, double *maxim, int *tz);
 mq_status mq_qg_make_segments(mq_qg_job *jb);
 size_t mq_qg_seg_max(const mq_qg_job *jb); /* the longest segment */
-
-/* qgemm_descale.c: step 3 of qgemm.h, for every path.  rs[j] holds the
- * right scales of segment s for the tile's columns j0.. (mq_qg_rscales);
- * then for r < mr, j < nr, with sl the left scale of row i0 + r:
- *   d = T[r][j] * (sl * rs[j]),   acc[r][j] = s == 0 ? d : acc[r][j] + d
- * in double (EXACT) or in float (FP32, MODEL).  T may be acc itself. */
-void mq_qg_rscales(const mq_qg_job *jb, size_t s, size_t j0, size_t nr, double *rs);
-void mq_qg_rscalesf(const mq_qg_job *jb, size_t s, size_t j0, size_t nr, float *rs);
-void mq_qg_descale(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
-                   const double *rs, const double *T, size_t ldt, double *acc, size_t lda);
-/* The same in double on float sums (an sgemm's), and on exact int32 sums
- * of images (T[r][j] * uu, uu = uL * uR: exact), so that those paths need
- * no pass of their own to make double sums. */
-void mq_qg_descale_f2d(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
-                       const double *rs, const float *T, size_t ldt, double *acc, size_t lda);
-void mq_qg_descale_i32(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
-                       const double *rs, const int32_t *T, size_t ldt, double uu, double *acc,
-                       size_t lda);
-void mq_qg_descalef(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
-                    const float *rs, const float *T, size_t ldt, float *acc, size_t lda);
-/* Rows r0.. (m of them, N columns each) of the output from acc. */
-void mq_qg_store(const mq_qg_job *jb, size_t r0, size_t m, const double *acc);
-void mq_qg_storef(const mq_qg_job *jb, size_t r0, size_t m, const float *acc);
 
 /* The paths: rows r0..r1 of the output (on the row threads) ... */
 mq_status mq_qg_exact_loops(const mq_qg_job *jb, size_t r0, size_t r1);

@@ -3,7 +3,7 @@
  * (mq_accum_dot, accum.h) reading both operands in k order (r.v is
  * transposed for it), then FP32's float descale and float sum over
  * segments (qgemm_descale.c).  Inf and NaN take care of themselves. */
-#include "qgemm_impl.h"
+#include "qgemm_descale.h"
 
 #include <stdlib.h>
 

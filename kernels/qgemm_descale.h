@@ -1,28 +1,35 @@
-/* qgemm_descale.c: step 3 of qgemm.h, the descale after the product, for
- * every path of mq_qmatmul (qgemm_impl.h).
+/* qgemm_descale.h: step 3 of qgemm.h, the descale after the product, for
+ * every path of mq_qmatmul (qgemm_impl.h).  Inline, because the block
+ * kernels call it per register tile from their callbacks.
  *
- * Every path hands this file a tile of one segment's sums: the integer
- * paths after turning their exact sums into doubles (one rounding), the
- * BLAS paths their gemm's output, the block kernels a register tile.  So
- * the order of the operations that fix the numbers is written once:
- * sL * sR first, then the sum times that, then the sum over segments in
- * segment order; in double for MQ_ACCUM_EXACT, in float32 for FP32 and
- * MODEL (the H100's fl32(fl32(sL * sR) * dot), docs/gpu.md).
+ * Every path hands it a tile of one segment's sums: the integer paths
+ * their exact sums (int32, or already rounded once to double), the BLAS
+ * paths their gemm's output, the block kernels a register tile.  So the
+ * order of the operations that fix the numbers is written once, in
+ * DESCALE_ROWS: sL * sR first, then the sum times that, then the sum over
+ * segments in segment order; in double for MQ_ACCUM_EXACT, in float32
+ * for FP32 and MODEL (the H100's fl32(fl32(sL * sR) * dot), docs/gpu.md).
  *
- * The right scales of a segment come as a contiguous copy (rs) so that
- * the loops over j vectorize; the caller makes it once per segment and
- * tile of columns and reuses it for all the tile's rows. */
-#include "qgemm_impl.h"
+ * The right scales of a segment come as a contiguous copy rs (made by
+ * mq_qg_rscales once per segment and tile of columns, reused for all the
+ * tile's rows) so that the loops over j vectorize.  Then for r < mr,
+ * j < nr, with sl the left scale of row i0 + r:
+ *   d = T[r][j] * (sl * rs[j]),   acc[r][j] = s == 0 ? d : acc[r][j] + d
+ * T may be acc itself (a descale in place). */
+#ifndef MQ_QGEMM_DESCALE_H
+#define MQ_QGEMM_DESCALE_H
 
 #include <string.h>
 
-void mq_qg_rscales(const mq_qg_job *jb, size_t s, size_t j0, size_t nr, double *rs)
+#include "qgemm_impl.h"
+
+static inline void mq_qg_rscales(const mq_qg_job *jb, size_t s, size_t j0, size_t nr, double *rs)
 {
 	for (size_t j = 0; j < nr; j++)
 		rs[j] = mq_qg_rscale(jb, s, j0 + j);
 }
 
-void mq_qg_rscalesf(const mq_qg_job *jb, size_t s, size_t j0, size_t nr, float *rs)
+static inline void mq_qg_rscalesf(const mq_qg_job *jb, size_t s, size_t j0, size_t nr, float *rs)
 {
 	for (size_t j = 0; j < nr; j++)
 		rs[j] = mq_qg_rscale(jb, s, j0 + j);
@@ -49,32 +56,33 @@ void mq_qg_rscalesf(const mq_qg_job *jb, size_t s, size_t j0, size_t nr, float *
 #define AS_DOUBLE(t) ((double)(t))
 #define TIMES_UU(t) ((double)(t) * uu)
 
-void mq_qg_descale(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
+static inline void mq_qg_descale(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
                    const double *rs, const double *T, size_t ldt, double *acc, size_t lda)
 {
 	DESCALE_ROWS(double, AS_IS)
 }
 
-void mq_qg_descale_f2d(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
+static inline void mq_qg_descale_f2d(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
                        const double *rs, const float *T, size_t ldt, double *acc, size_t lda)
 {
 	DESCALE_ROWS(double, AS_DOUBLE)
 }
 
-void mq_qg_descale_i32(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
+static inline void mq_qg_descale_i32(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
                        const double *rs, const int32_t *T, size_t ldt, double uu, double *acc,
                        size_t lda)
 {
 	DESCALE_ROWS(double, TIMES_UU)
 }
 
-void mq_qg_descalef(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
+static inline void mq_qg_descalef(const mq_qg_job *jb, size_t s, size_t i0, size_t mr, size_t nr,
                     const float *rs, const float *T, size_t ldt, float *acc, size_t lda)
 {
 	DESCALE_ROWS(float, AS_IS)
 }
 
-void mq_qg_store(const mq_qg_job *jb, size_t r0, size_t m, const double *acc)
+/* Rows r0.. (m of them, N columns each) of the output from acc. */
+static inline void mq_qg_store(const mq_qg_job *jb, size_t r0, size_t m, const double *acc)
 {
 	size_t N = jb->N;
 	if (jb->Cf)
@@ -84,7 +92,7 @@ void mq_qg_store(const mq_qg_job *jb, size_t r0, size_t m, const double *acc)
 		memcpy(jb->Cd + r0 * N, acc, m * N * sizeof *acc);
 }
 
-void mq_qg_storef(const mq_qg_job *jb, size_t r0, size_t m, const float *acc)
+static inline void mq_qg_storef(const mq_qg_job *jb, size_t r0, size_t m, const float *acc)
 {
 	size_t N = jb->N;
 	if (jb->Cd)
@@ -93,3 +101,10 @@ void mq_qg_storef(const mq_qg_job *jb, size_t r0, size_t m, const float *acc)
 	else if (jb->Cf + r0 * N != acc)
 		memcpy(jb->Cf + r0 * N, acc, m * N * sizeof *acc);
 }
+
+#undef DESCALE_ROWS
+#undef AS_IS
+#undef AS_DOUBLE
+#undef TIMES_UU
+
+#endif
