@@ -14,6 +14,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,9 +48,29 @@ void mq_accum_model_operands(mq_accum_model *m, const mq_format *a, const mq_for
 	m->emin_b = b->emin;
 }
 
+const char *mq_accum_model_preset_name(size_t i)
+{
+	return i < NPRESET ? presets[i].name : NULL;
+}
+
+static char known[256];
+static pthread_once_t known_once = PTHREAD_ONCE_INIT;
+
+static void known_init(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < NPRESET; i++) {
+		int w = snprintf(known + n, sizeof known - n, "%s%s", i ? ", " : "", presets[i].name);
+		n += w < 0 ? 0 : (size_t)w;
+		if (n >= sizeof known)
+			n = sizeof known - 1; /* truncated, never past the end */
+	}
+}
+
 const char *mq_accum_model_known(void)
 {
-	return "fp32, h100-fp8, h100-fp8-fast";
+	pthread_once(&known_once, known_init);
+	return known;
 }
 
 static int round_ok(mq_acc_round r)

@@ -104,8 +104,12 @@ mq_status mq_accum_model_preset(const char *name, mq_accum_model *m);
 /* Set emin_a and emin_b from the operands' formats (their emin field;
  * e4m3 -6, e5m2 -14): what a preset needs for operands other than e4m3. */
 void mq_accum_model_operands(mq_accum_model *m, const mq_format *a, const mq_format *b);
-/* Comma-separated preset names, static. */
+/* Comma-separated preset names, static (made from the preset table). */
 const char *mq_accum_model_known(void);
+/* The name of preset i, or NULL for i past the last: a new preset is one
+ * row of accum.c's table, and every list of names (this file's, qgemm.h's
+ * mq_qmatmul_accum_known) follows it. */
+const char *mq_accum_model_preset_name(size_t i);
 /* MQ_EOPTION if a field is out of range (emin_* within -1000 .. 1000) or
  * promote is not a multiple of block. */
 mq_status mq_accum_model_check(const mq_accum_model *m);

@@ -1,5 +1,6 @@
 /* qkern_select.c: constants of a quantizer for the kernels, and the choice
  * of kernel by CPU features. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,72 +118,105 @@ static int supported(size_t i)
 	return 0;
 }
 
-/* -1: not chosen yet.  Written once per force/first use; a race between
- * threads on first use writes the same value. */
-static int chosen = -1;
+/* The chosen path's index into paths[], -1 before the first choice.
+ * Threads may choose at once on first use (each computes the same index)
+ * while another forces a path: every access is atomic, and each selector
+ * below reads the index once, so it never sees a half-made choice nor
+ * indexes with -1.  Relaxed order suffices: the index is the only thing
+ * published (paths[] is const), and a relaxed load is a plain load. */
+static _Atomic int chosen = -1;
 
 mq_status mq_qkern_force(const char *name)
 {
 	if (!name) {
-		chosen = -1;
+		atomic_store_explicit(&chosen, -1, memory_order_relaxed);
 		return MQ_OK;
 	}
 	for (size_t i = 0; i < NPATHS; i++)
 		if (!strcmp(name, paths[i].name)) {
 			if (!supported(i))
 				return MQ_EOPTION;
-			chosen = (int)i;
+			atomic_store_explicit(&chosen, (int)i, memory_order_relaxed);
 			return MQ_OK;
 		}
 	return MQ_EOPTION;
 }
 
+/* The index of the chosen path, choosing it on first use: METRIQ_ISA
+ * where it names a supported path, else the widest the CPU supports. */
+static size_t path_index(void)
+{
+	int c = atomic_load_explicit(&chosen, memory_order_relaxed);
+	if (c >= 0)
+		return (size_t)c;
+	const char *env = getenv("METRIQ_ISA");
+	for (size_t i = 0; env && i < NPATHS; i++)
+		if (!strcmp(env, paths[i].name) && supported(i))
+			c = (int)i;
+	for (size_t i = 0; c < 0 && i < NPATHS; i++)
+		if (supported(i))
+			c = (int)i;
+	/* a concurrent mq_qkern_force wins: keep its value if it came first */
+	int expect = -1;
+	if (!atomic_compare_exchange_strong_explicit(&chosen, &expect, c, memory_order_relaxed,
+	                                             memory_order_relaxed))
+		c = expect;
+	return (size_t)c;
+}
+
 mq_qkern_fn mq_qkern_select(const char **name)
 {
-	if (chosen < 0) {
-		const char *env = getenv("METRIQ_ISA");
-		if (!env || mq_qkern_force(env) != MQ_OK) {
-			for (size_t i = 0; i < NPATHS; i++)
-				if (supported(i)) {
-					chosen = (int)i;
-					break;
-				}
-		}
-	}
+	size_t i = path_index();
 	if (name)
-		*name = paths[chosen].name;
-	return paths[chosen].fn;
+		*name = paths[i].name;
+	return paths[i].fn;
 }
 
 mq_qmmk_fn mq_qmmk_select(void)
 {
-	mq_qkern_select(NULL);
-	return paths[chosen].mm;
+	return paths[path_index()].mm;
 }
 
 mq_qmmk_blk_fn mq_qmmk_blk_select(void)
 {
-	mq_qkern_select(NULL);
-	return paths[chosen].blk;
+	return paths[path_index()].blk;
 }
 
 mq_qmmk_blkf_fn mq_qmmk_blkf_select(void)
 {
-	mq_qkern_select(NULL);
-	return paths[chosen].blkf;
+	return paths[path_index()].blkf;
 }
+
+#if defined(MQ_HAVE_VNNI) && defined(__GNUC__)
+static int vnni_ok(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512vnni");
+}
+#endif
+
+/* The exact int8 kernels (qmmk.h), best first, each with the quantize
+ * path it belongs to and its CPU check: mq_qmmk_i8_select takes the first
+ * that applies.  Another kernel (AMX, say) is one more row here. */
+static const struct {
+	const char *path; /* paths[].name under which it may run */
+	mq_qmmk_i8_fn fn;
+	int (*ok)(void);
+} i8_kernels[] = {
+#ifdef MQ_HAVE_AMX
+	{"amx", mq_qmmk_i8_amx, mq_qmmk_amx_ok},
+#endif
+#if defined(MQ_HAVE_VNNI) && defined(__GNUC__)
+	{"avx512", mq_qmmk_i8_vnni, vnni_ok},
+#endif
+	{NULL, NULL, NULL}, /* (so that the table is never empty) */
+};
 
 mq_qmmk_i8_fn mq_qmmk_i8_select(void)
 {
-#if defined(MQ_HAVE_VNNI) && defined(__GNUC__)
-	const char *name = NULL;
-	mq_qkern_select(&name);
-#ifdef MQ_HAVE_AMX
-	if (!strcmp(name, "amx"))
-		return mq_qmmk_i8_amx;
-#endif
-	if (!strcmp(name, "avx512") && __builtin_cpu_supports("avx512vnni"))
-		return mq_qmmk_i8_vnni;
-#endif
+	const char *name = paths[path_index()].name;
+	for (size_t i = 0; i8_kernels[i].path; i++)
+		if (!strcmp(name, i8_kernels[i].path) && i8_kernels[i].ok())
+			return i8_kernels[i].fn;
 	return NULL;
 }

@@ -255,12 +255,45 @@ static void test_errors(void)
 	CHECK(strstr(mq_qmatmul_accum_known(), "h100-fp8-fast") != NULL, "known");
 }
 
+/* The accumulation names come from two tables (qgemm.c's modes, accum.c's
+ * presets): every listed name is accepted, every preset is listed, and
+ * nothing else is. */
+static void test_names(void)
+{
+	mq_qmatmul_cfg n;
+	char list[256];
+	snprintf(list, sizeof list, "%s", mq_qmatmul_accum_known());
+	CHECK(!strcmp(list, "exact, fp32, h100-fp8, h100-fp8-fast"), "known: %s", list);
+	int count = 0;
+	for (char *t = strtok(list, ", "); t; t = strtok(NULL, ", "), count++) {
+		memset(&n, 0, sizeof n);
+		CHECK(mq_qmatmul_accum(&n, t) == MQ_OK, "listed name %s accepted", t);
+		mq_accum a;
+		if (mq_accum_parse(t, &a) == MQ_OK)
+			CHECK(!strcmp(mq_accum_name(a), t) && n.accum == a, "mode %s round trip", t);
+		else
+			CHECK(n.accum == MQ_ACCUM_MODEL, "preset %s is MODEL", t);
+	}
+	size_t np = 0;
+	for (const char *p; (p = mq_accum_model_preset_name(np)) != NULL; np++) {
+		mq_accum_model m;
+		CHECK(mq_accum_model_preset(p, &m) == MQ_OK, "preset %s", p);
+		CHECK(strstr(mq_accum_model_known(), p) != NULL, "preset %s in accum known", p);
+		CHECK(strstr(mq_qmatmul_accum_known(), p) != NULL, "preset %s in qmatmul known", p);
+	}
+	/* the modes exact and fp32, and the presets but "fp32" (listed once) */
+	CHECK(count == 2 + (int)np - 1, "%zu presets, %d names", np, count);
+	mq_accum a;
+	CHECK(mq_accum_parse("model", &a) == MQ_EOPTION, "'model' is not a parse name");
+}
+
 int main(void)
 {
 	test_brute();
 	test_fp32_model();
 	test_hand();
 	test_errors();
+	test_names();
 	if (failures) {
 		fprintf(stderr, "test_qmm_model: %d failure(s)\n", failures);
 		return 1;
