@@ -96,8 +96,9 @@ typedef struct mq_tquant {
 	uint64_t calls[MQ_TCAT_N];  /* quantized operands so far in the step */
 	mq_qstats stats[MQ_TCAT_N]; /* counts over the run (quant.h) */
 	mq_status err;          /* first failure (e.g. MQ_ENONFINITE), sticky */
-	float *scratch[2];      /* the quantized copies of A and B */
-	size_t cap[2];
+	float *scratch[3];      /* the quantized copies of A and B; the
+	                         * product's packing buffers (tgemm.h) */
+	size_t cap[3];
 	mq_ttap tap;            /* NULL: none; else called for A, then B */
 	void *tap_ctx;
 	mq_ttag tag;            /* which matmul the next product is */
