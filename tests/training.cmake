@@ -8,3 +8,9 @@ add_test(NAME training COMMAND test_training)
 add_test(NAME training_table1_quick COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/training_test.sh
          $<TARGET_FILE:metriq> ${CMAKE_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/training-out)
 set_tests_properties(training_table1_quick PROPERTIES TIMEOUT 900)
+
+# The training product (train/tgemm.h) on every ISA path the CPU has, bit
+# for bit against its specification.
+add_executable(test_tgemm ${CMAKE_CURRENT_LIST_DIR}/test_tgemm.c)
+target_link_libraries(test_tgemm PRIVATE mqtrain m)
+add_test(NAME training_tgemm COMMAND test_tgemm)
