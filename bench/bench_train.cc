@@ -11,11 +11,12 @@
 // (mq_tquant_step), the forward and the backward pass.  The AdamW update
 // (elementwise over the parameters, the same in every configuration) is
 // left out, so the weights stay at their initialisation and every
-// iteration does the same amount of work; items are steps.  OpenBLAS runs
-// on one thread (openblas_set_num_threads(1), as train_speed.lua's
-// --threads 1), so a configuration's time compares one core with one core
-// and the CPU time Google Benchmark reports (the main thread's) is all of
-// it.  Compare configurations within one run (BENCHMARKS.md).
+// iteration does the same amount of work; items are steps.  The products
+// are train/tgemm.h's single-threaded fixed-order kernel (issue 18), so a
+// configuration's time compares one core with one core and the CPU time
+// Google Benchmark reports (the main thread's) is all of it; OpenBLAS is
+// still held to one thread (as train_speed.lua's --threads 1) for whatever
+// else might call it.  Compare configurations within one run (BENCHMARKS.md).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>

@@ -3,8 +3,9 @@
  * canonical layout), against the straightforward computation it replaced:
  * every operand copied element by element into the canonical layout
  * [example][batch][free][contract], quantized there in place by
- * mq_quantize_tensor with the operand's own stream, then the same BLAS call
- * on the canonical copies.  Equality is exact: the quantized operands (the
+ * mq_quantize_tensor with the operand's own stream, then the product's
+ * specification (train/tgemm.h: fmaf in k order) on the canonical copies.
+ * Equality is exact: the quantized operands (the
  * scratch copies mq_mm_f32 multiplies), the products, the statistics and
  * the call counters.  The products are also checked against a plain triple
  * loop in double over the quantized operands, within float32 summation
@@ -152,14 +153,24 @@ static void one(const setup *su, int nex, int nbat, int M, int N, int K, int ta,
 		CHECK(!memcmp(qa, t.scratch[0], na * sizeof *qa), "quantized A differs");
 	if (onB)
 		CHECK(!memcmp(qb, t.scratch[1], nbb * sizeof *qb), "quantized B differs");
-	/* the old BLAS call on the old copies: the product, bit for bit */
+	/* the old copies through the product's specification (train/tgemm.h):
+	 * each output a chain of fmaf in k order from zero, then added to C */
 	const float *a = onA ? qa : A, *b = onB ? qb : B;
 	CBLAS_TRANSPOSE opa = onA ? CblasNoTrans : (ta ? CblasTrans : CblasNoTrans);
 	CBLAS_TRANSPOSE opb = onB ? CblasTrans : (tb ? CblasTrans : CblasNoTrans);
-	int lda = opa == CblasNoTrans ? K : M, ldb = opb == CblasNoTrans ? N : K;
 	for (size_t e = 0; e < nb; e++)
-		cblas_sgemm(CblasRowMajor, opa, opb, M, N, K, 1.0f, a + e * M * K, lda,
-		            b + e * K * N, ldb, 1.0f, Cr + e * M * N, N);
+		for (int i = 0; i < M; i++)
+			for (int j = 0; j < N; j++) {
+				float s = 0.0f;
+				for (int k = 0; k < K; k++) {
+					float x = opa == CblasNoTrans ? a[e * M * K + (size_t)i * K + k]
+					                              : a[e * M * K + (size_t)k * M + i];
+					float y = opb == CblasNoTrans ? b[e * K * N + (size_t)k * N + j]
+					                              : b[e * K * N + (size_t)j * K + k];
+					s = fmaf(x, y, s);
+				}
+				Cr[e * M * N + (size_t)i * N + j] += s;
+			}
 	if (poison) { /* NaN in the products: nothing more to compare */
 		mq_tquant_free(&t);
 		free(A), free(B), free(C), free(Cr), free(C0), free(qa), free(qb);
@@ -193,7 +204,7 @@ static void one(const setup *su, int nex, int nbat, int M, int N, int K, int ta,
 int main(void)
 {
 	const setup setups[] = {
-		{NULL, NULL, NULL, NULL, 0, 0},                /* fp32: plain sgemm */
+		{NULL, NULL, NULL, NULL, 0, 0},                /* fp32: the plain product */
 		{NULL, NULL, NULL, NULL, 1, 0},                /* bf16 base */
 		{"lhs", "int8", "rtne", "fine", 0, 0},
 		{"lhs", "e4m3", "sr", "fine", 0, 0},

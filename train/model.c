@@ -220,8 +220,8 @@ mq_status mq_train_run(const mq_train_cfg *cfg, const mq_corpus *corpus,
 	run_state r = {.cfg = cfg, .corpus = corpus};
 	r.tq = cfg->quant;
 	/* the config's scratch buffers are not ours: start without any */
-	r.tq.scratch[0] = r.tq.scratch[1] = NULL;
-	r.tq.cap[0] = r.tq.cap[1] = 0;
+	memset(r.tq.scratch, 0, sizeof r.tq.scratch);
+	memset(r.tq.cap, 0, sizeof r.tq.cap);
 	r.tq.err = MQ_OK;
 	memset(r.tq.stats, 0, sizeof r.tq.stats);
 	r.tq.seed = mq_seed_derive(cfg->seed, 3);

@@ -30,9 +30,14 @@
  * training batches (derive(seed, 2)) and the stochastic-rounding streams
  * (derive(seed, 3), tquant.h); the held-out masks use a constant.  Runs
  * that differ only in quantization therefore see the same initial weights
- * and the same batches.  Results reproduce exactly for a given seed,
- * configuration and BLAS thread count (OpenBLAS's sgemm may sum in a
- * different order with another thread count). */
+ * and the same batches.  Results reproduce exactly for a given seed and
+ * configuration, whatever the thread count and on every ISA path
+ * (METRIQ_ISA): the products go through tgemm.h's fixed-order kernel, not
+ * OpenBLAS (whose kernel and summation order depend on the CPU and the
+ * threads), and the rest is the same compiled C on every path.  The same
+ * bits on another machine also need the same build and C library (libm's
+ * expf and logf pick a variant by CPU too; every AVX2 + FMA CPU gets the
+ * same one), so "any CPU" means any x86-64 with AVX2 and FMA. */
 #ifndef MQ_MODEL_H
 #define MQ_MODEL_H
 
@@ -55,7 +60,8 @@ typedef struct mq_train_cfg {
 	double beta1, beta2, eps, weight_decay;  /* AdamW */
 	double clip;            /* global gradient-norm clip; 0: none */
 	uint64_t seed;
-	int threads;            /* OpenBLAS threads; 0: leave as is */
+	int threads;            /* OpenBLAS threads (no training product uses
+	                         * BLAS now); 0: leave as is */
 	double eval_frac;       /* held-out share of each file */
 	const char *data_dir;   /* NULL: MQ_LICENSES_DIR */
 	mq_tquant quant;        /* categories and base; its seed is derived */

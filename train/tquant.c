@@ -2,11 +2,13 @@
 #include "tquant.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "qkern.h"
 #include "rng.h"
+#include "tgemm.h"
 
 static const char *const cat_names[MQ_TCAT_N] = {"lhs", "rhs", "grad"};
 
@@ -32,10 +34,11 @@ void mq_tquant_init(mq_tquant *t)
 
 void mq_tquant_free(mq_tquant *t)
 {
-	free(t->scratch[0]);
-	free(t->scratch[1]);
-	t->scratch[0] = t->scratch[1] = NULL;
-	t->cap[0] = t->cap[1] = 0;
+	for (int i = 0; i < 3; i++) {
+		free(t->scratch[i]);
+		t->scratch[i] = NULL;
+		t->cap[i] = 0;
+	}
 }
 
 mq_status mq_tquant_set(mq_tquant *t, mq_tcat c, const char *format,
@@ -62,7 +65,7 @@ void mq_tquant_step(mq_tquant *t, uint64_t step)
 	memset(t->calls, 0, sizeof t->calls);
 }
 
-/* A scratch buffer of n floats (slot 0 for A, 1 for B). */
+/* A scratch buffer of n floats (slot 0 for A, 1 for B, 2 the product's). */
 static float *scratch(mq_tquant *t, int slot, size_t n)
 {
 	if (t->cap[slot] < n) {
@@ -258,6 +261,57 @@ static const float *quantize_operand(mq_tquant *t, int slot, mq_tcat c, int nex,
 	return y;
 }
 
+/* An operand of the product: element (row, col) at p[row * rs + col * cs]
+ * (A: M x K, B: K x N). */
+typedef struct {
+	const float *p;
+	size_t rs, cs;
+} opnd;
+
+/* beta c + s with one rounding; 0 and 1 are the callers' (nn_impl.inc). */
+static inline float addto(float beta, float c, float s)
+{
+	return beta == 0.0f ? s : beta == 1.0f ? c + s : fmaf(beta, c, s);
+}
+
+/* The specification of tgemm.h, one output at a time, then addto: the
+ * fallback when there is no memory for the kernel's buffers (same bits). */
+static void product_loop(size_t M, size_t N, size_t K, opnd a, opnd b, float *C, float beta)
+{
+	for (size_t i = 0; i < M; i++)
+		for (size_t j = 0; j < N; j++) {
+			float s = 0.0f;
+			for (size_t k = 0; k < K; k++)
+				s = fmaf(a.p[i * a.rs + k * a.cs], b.p[k * b.rs + j * b.cs], s);
+			C[i * N + j] = addto(beta, C[i * N + j], s);
+		}
+}
+
+/* C[e] = beta C[e] + op(A[e]) . op(B[e]) for the nb blocks: the sum by
+ * tgemm.h (the same bits on every ISA path, unlike sgemm's), then addto. */
+static void product(mq_tquant *t, size_t nb, size_t M, size_t N, size_t K, opnd a, opnd b,
+                    float *C, float beta)
+{
+	const mq_tgemm *g = mq_tgemm_select();
+	size_t mn = M * N, nw = g->work(M, N, K), nsum = beta != 0.0f ? mn : 0;
+	float *own = NULL;
+	float *w = t ? scratch(t, 2, nw + nsum) : (own = malloc((nw + nsum) * sizeof *own));
+	for (size_t e = 0; e < nb; e++) {
+		opnd ae = {a.p + e * M * K, a.rs, a.cs}, be = {b.p + e * K * N, b.rs, b.cs};
+		float *c = C + e * mn;
+		if (!w) {
+			product_loop(M, N, K, ae, be, c, beta);
+			continue;
+		}
+		float *s = nsum ? w + nw : c;
+		g->fn(M, N, K, ae.p, ae.rs, ae.cs, be.p, be.rs, be.cs, s, N, w);
+		if (nsum)
+			for (size_t i = 0; i < mn; i++)
+				c[i] = addto(beta, c[i], s[i]);
+	}
+	free(own);
+}
+
 void mq_mm_f32(mq_tquant *t, int nex, int nbat, int M, int N, int K,
                const float *A, int ta, mq_tcat ca, const float *B, int tb,
                mq_tcat cb, float *C, float beta)
@@ -276,15 +330,9 @@ void mq_mm_f32(mq_tquant *t, int nex, int nbat, int M, int N, int K,
 		qb = quantize_operand(t, 1, cb, nex, nbat, tb ? N : K, tb ? K : N, !tb, B);
 	}
 	/* a quantized copy is canonical: A as M x K, B as N x K */
-	const float *a = qa ? qa : A, *b = qb ? qb : B;
-	CBLAS_TRANSPOSE opa = qa ? CblasNoTrans : (ta ? CblasTrans : CblasNoTrans);
-	CBLAS_TRANSPOSE opb = qb ? CblasTrans : (tb ? CblasTrans : CblasNoTrans);
-	int lda = opa == CblasNoTrans ? K : M;
-	int ldb = opb == CblasNoTrans ? N : K;
-	size_t sa = (size_t)M * K, sb = (size_t)K * N, sc = (size_t)M * N;
-	for (size_t e = 0; e < (size_t)nex * (size_t)nbat; e++)
-		cblas_sgemm(CblasRowMajor, opa, opb, M, N, K, 1.0f, a + e * sa, lda, b + e * sb, ldb,
-		            beta, C + e * sc, N);
+	opnd a = qa ? (opnd){qa, (size_t)K, 1} : ta ? (opnd){A, 1, (size_t)M} : (opnd){A, (size_t)K, 1};
+	opnd b = qb || tb ? (opnd){qb ? qb : B, 1, (size_t)K} : (opnd){B, (size_t)N, 1};
+	product(t, (size_t)nex * (size_t)nbat, (size_t)M, (size_t)N, (size_t)K, a, b, C, beta);
 }
 
 void mq_mm_f64(mq_tquant *t, int nex, int nbat, int M, int N, int K,

@@ -25,7 +25,9 @@
  * BATCH, FREE, CONTRACT (for tensor, channel and fine, tquant.c gets the
  * same values bit for bit by a shorter route; tests/test_tquant.c), and
  * the product of the fake-quantized float32
- * values is summed by BLAS sgemm in float32.  So the scales multiply each
+ * values is summed in float32 by tgemm.h's fixed-order kernel (each output
+ * a chain of fused multiply-adds in k order: the same bits on every ISA
+ * path and CPU, which BLAS sgemm does not promise).  So the scales multiply each
  * operand before the product rather than the sum after it (Fig. 1): the
  * two differ only by float32 rounding of the descale (none at all for
  * power-of-two scales), and the sum is a float32 accumulation as on an
@@ -96,8 +98,9 @@ typedef struct mq_tquant {
 	uint64_t calls[MQ_TCAT_N];  /* quantized operands so far in the step */
 	mq_qstats stats[MQ_TCAT_N]; /* counts over the run (quant.h) */
 	mq_status err;          /* first failure (e.g. MQ_ENONFINITE), sticky */
-	float *scratch[2];      /* the quantized copies of A and B */
-	size_t cap[2];
+	float *scratch[3];      /* the quantized copies of A and B; the
+	                         * product's packing buffers (tgemm.h) */
+	size_t cap[3];
 	mq_ttap tap;            /* NULL: none; else called for A, then B */
 	void *tap_ctx;
 	mq_ttag tag;            /* which matmul the next product is */
@@ -144,7 +147,8 @@ void mq_tquant_step(mq_tquant *t, uint64_t step);
  * with op(A) M x K: A stored M x K (ta = 0) or K x M (ta = 1);
  *      op(B) K x N: B stored K x N (tb = 0) or N x K (tb = 1).
  * ca and cb are the operands' categories.  With t NULL, or nothing to
- * quantize, it is a plain sgemm.  A quantization failure (NaN or Inf in an
+ * quantize, it is the plain product (tgemm.h); beta is 0 or 1 in training
+ * (any other value: fmaf(beta, C, sum)).  A quantization failure (NaN or Inf in an
  * operand, no memory) is recorded in t->err and the product is computed
  * unquantized, so a diverging run goes on and its caller decides. */
 void mq_mm_f32(mq_tquant *t, int nex, int nbat, int M, int N, int K,
