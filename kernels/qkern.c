@@ -37,21 +37,10 @@
 #error "define MQ_QKERN_NAME"
 #endif
 
+#include "bits.h"
+
 #define INF_BITS 0x7f800000u
 
-static inline uint32_t bits_of(float x)
-{
-	uint32_t u;
-	memcpy(&u, &x, 4);
-	return u;
-}
-
-static inline float float_of(uint32_t u)
-{
-	float x;
-	memcpy(&x, &u, 4);
-	return x;
-}
 
 /* ---- Philox4x32-10 (rng.h's mapping), nb blocks from counter b0 ----
  *
@@ -216,7 +205,7 @@ element(const mq_qkern_params P, float v, uint32_t r, const int mode, const int 
         uint32_t *code, float *val, counts *c)
 {
 	const mq_qkern_params *p = &P;
-	uint32_t b = bits_of(v);
+	uint32_t b = mq_f2u(v);
 	uint32_t u = b & 0x7fffffffu, s = b ^ u;
 	const int rsub = range == R_SUB || range == R_SUBI;
 	uint32_t sub = range == R_BOTH ? u < p->t0 : rsub;
@@ -224,16 +213,16 @@ element(const mq_qkern_params P, float v, uint32_t r, const int mode, const int 
 	if (mode == MQ_RTNE) {
 		/* nbias = rbias - (off << sh0): the shift then gives the code */
 		uint32_t magn = (u + p->nbias + ((u >> p->sh0) & p->lsbmask)) >> p->sh0;
-		uint32_t mags = bits_of(float_of(u) + p->cmag) - p->cbits;
+		uint32_t mags = mq_f2u(mq_u2f(u) + p->cmag) - p->cbits;
 		mag = sub ? mags : magn;
 	} else {
 		/* u clamped into the subnormal range first: the conversion to int
 		 * must stay in range in every lane, used or not */
 		uint32_t us = rsub ? (u < p->t0 ? u : p->t0) : sub ? u : 0u;
 		/* (R_SUB runs only where ysc2 is 1) */
-		float yv = range == R_SUBI ? float_of(us)
-		         : range == R_SUB  ? float_of(us) * p->ysc1
-		                           : float_of(us) * p->ysc1 * p->ysc2;
+		float yv = range == R_SUBI ? mq_u2f(us)
+		         : range == R_SUB  ? mq_u2f(us) * p->ysc1
+		                           : mq_u2f(us) * p->ysc1 * p->ysc2;
 		uint32_t kept = (uint32_t)(int32_t)yv;
 		/* kf = kept as a float.  The mask changes nothing (kept < 2^15) but
 		 * stops GCC 12 from folding float(int(yv)) into truncf(yv), after
@@ -283,11 +272,11 @@ element(const mq_qkern_params P, float v, uint32_t r, const int mode, const int 
 	c->u0 = u == 0;
 	/* value: a subnormal-range result (its round-up to 2^emin included) is
 	 * mag quanta; a normal one inverts the code formula */
-	uint32_t sval = bits_of((float)(int32_t)mag * p->subq); /* both arms computed: */
+	uint32_t sval = mq_f2u((float)(int32_t)mag * p->subq); /* both arms computed: */
 	uint32_t fin = sub ? sval : (mag + p->off) << p->sh0;   /* a float op in one is a branch */
 	uint32_t vb = ovf ? oval : fin;
 	vb = is_nan ? (u | 0x00400000u) : vb;
-	*val = float_of(vb | s);
+	*val = mq_u2f(vb | s);
 	/* code: floats set the sign bit, INT negates in two's complement; NaN
 	 * takes the NaN code, or 0 in formats without one */
 	uint32_t neg = 0u - (b >> 31);
@@ -367,7 +356,7 @@ static uint32_t classify(const float *restrict x, size_t n, uint32_t tx)
 {
 	uint32_t c = 0;
 	for (size_t i = 0; i < n; i++)
-		c += (bits_of(x[i]) & 0x7fffffffu) < tx;
+		c += (mq_f2u(x[i]) & 0x7fffffffu) < tx;
 	return c;
 }
 
@@ -438,8 +427,8 @@ void MQ_QKERN_NAME(const mq_qkern_params *p, const float *x, size_t n, float sca
 	int sr = p->mode == MQ_SR;
 	uint32_t tx = 0;
 	if (sr) { /* exact unless below the normals (inf is fine: every finite |x| is below) */
-		float t = float_of(p->t0) * scale;
-		tx = t >= 0x1p-126f ? bits_of(t) : 0u;
+		float t = mq_u2f(p->t0) * scale;
+		tx = t >= 0x1p-126f ? mq_f2u(t) : 0u;
 	}
 	size_t blk = sr ? SR_BLOCK : BLOCK;
 	for (size_t i0 = 0; i0 < n; i0 += blk) {

@@ -4,23 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bits.h"
 #include "qkern.h"
 #include "qmmk.h"
 
-static uint32_t fbits(float x)
-{
-	uint32_t u;
-	memcpy(&u, &x, 4);
-	return u;
-}
 
 /* 2^k as a float, for -149 <= k <= 127. */
 static float pow2f_bits(int k)
 {
-	uint32_t u = k >= -126 ? (uint32_t)(k + 127) << 23 : 1u << (k + 149);
-	float x;
-	memcpy(&x, &u, 4);
-	return x;
+	return mq_u2f(k >= -126 ? (uint32_t)(k + 127) << 23 : 1u << (k + 149));
 }
 
 void mq_qkern_prepare(const mq_qspec *q, mq_qkern_params *p)
@@ -45,17 +37,17 @@ void mq_qkern_prepare(const mq_qspec *q, mq_qkern_params *p)
 	}
 	p->nbias -= p->off << p->sh0; /* modulo 2^32; see qkern.c */
 	p->cmag = pow2f_bits(f->emin - m + 23);
-	p->cbits = fbits(p->cmag);
+	p->cbits = mq_f2u(p->cmag);
 	int ys = m - f->emin; /* 0 .. 141 */
 	p->ysc1 = pow2f_bits(ys < 64 ? ys : 64);
 	p->ysc2 = pow2f_bits(ys < 64 ? 0 : ys - 64);
 	p->subq = f->min_subnormal;
 	p->maxcode = f->maxcode;
-	p->max_bits = fbits(f->max);
-	p->minsub_bits = q->unf == MQ_UNF_FLUSH ? fbits(f->min_subnormal) : 0u;
+	p->max_bits = mq_f2u(f->max);
+	p->minsub_bits = q->unf == MQ_UNF_FLUSH ? mq_f2u(f->min_subnormal) : 0u;
 	uint32_t ieee_mag = f->has_inf ? f->infcode : f->nancode;
 	uint32_t ieee_val = f->has_inf ? 0x7f800000u : 0x7fc00000u;
-	uint32_t max_val = fbits(f->max);
+	uint32_t max_val = mq_f2u(f->max);
 	if (q->ovf == MQ_OVF_SATURATE) {
 		p->ovf_mag = p->ovf_mag_inf = f->maxcode;
 		p->ovf_val = p->ovf_val_inf = max_val;
