@@ -132,7 +132,23 @@ plot_path)
   d=.; for i in 1 2 3 4 5; do d=$d/$(printf 'p%0250d' $i); done
   mkdir -p "$d" && printf 'format,granularity,rounding,nu,be_mean\n' > "$d/fig4_backward_error.csv"
   "$metriq" plot fig4 "$d" 2>err
-  grep -q "does not exist" err && bad "a ${#d}-character folder: $(cat err)"
+  grep -q "no data for figure" err && bad "a ${#d}-character folder: $(cat err)"
+  ;;
+compare_rates)
+  # a rate in the file that is not > 0 is named, never printed as a rate
+  for v in 1000 -1000; do
+    printf '{"context": {"host_name": "h"}, "benchmarks": [{"name": "b", "run_type": "iteration", "real_time": 5, "time_unit": "ns", "items_per_second": %s}]}\n' $v > r$v.json
+  done
+  want_rc 0 "$metriq" compare r1000.json r1000.json
+  grep -q -- "-[0-9]" stdout_file && bad "a negative number in: $(cat stdout_file)"
+  want_rc 2 "$metriq" compare r1000.json r-1000.json
+  want_err "r-1000.json: benchmark 'b' has items_per_second that is not a number > 0"
+  grep -q -- "-1" stdout_file && bad "printed a negative rate: $(cat stdout_file)"
+  ;;
+cell_coords)
+  want_rc 1 "$metriq" run "$lua/cell_coords.lua" --out c --quiet
+  want_err "column 'x' is 99 in cell x=1, whose x is 1: a row written in a cell must agree"
+  [ "$(grep -c ',1$' c/cell_coords.csv)" = 8 ] || bad "the first grid's 8 rows are not all there"
   ;;
 *)
   bad "unknown case"

@@ -275,10 +275,66 @@ int mq_run_checks_columns(const mq_run *run)
 	return run->mode == MQ_ONE || run->mode == MQ_COORD;
 }
 
+/* The text of axis a's value in cell key k ("a=1,b=x"): where it starts
+ * and its length.  A value runs to the next ",NAME=" of the next axis, so
+ * a value holding a comma is still read whole. */
+static const char *axis_value(const mq_grid *g, const char *k, size_t a, size_t *len)
+{
+	const char *p = k;
+	for (size_t i = 0; i <= a; i++) {
+		size_t nl = strlen(g->axes[i]);
+		if (strncmp(p, g->axes[i], nl) || p[nl] != '=')
+			return NULL;
+		p += nl + 1;
+		const char *end = p + strlen(p);
+		if (i + 1 < g->naxes) {
+			size_t ml = strlen(g->axes[i + 1]);
+			for (const char *q = strchr(p, ','); q; q = strchr(q + 1, ','))
+				if (!strncmp(q + 1, g->axes[i + 1], ml) && q[1 + ml] == '=') {
+					end = q;
+					break;
+				}
+		}
+		if (i == a) {
+			*len = (size_t)(end - p);
+			return p;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return NULL;
+}
+
+/* A row written in a cell that names one of the grid's axes must give
+ * the cell's value: a row saying x = 99 in cell x = 1 would be filed
+ * under coordinates it did not come from.  0, or -1 with run->err. */
+static int row_fits_cell(mq_run *run, size_t n, const char *const *names,
+                         const char *const *texts, const size_t *lens)
+{
+	const mq_grid *g = &run->man.grids[run->grid];
+	const char *key = g->cells[run->cell].key;
+	for (size_t i = 0; i < n; i++)
+		for (size_t a = 0; a < g->naxes; a++) {
+			size_t vl;
+			const char *v;
+			if (strcmp(names[i], g->axes[a]) || !(v = axis_value(g, key, a, &vl)))
+				continue;
+			if (vl != lens[i] || memcmp(v, texts[i], vl)) {
+				snprintf(run->err, sizeof run->err, "column '%s' is %.*s in cell %.200s, whose "
+				         "%s is %.*s: a row written in a cell must agree with its coordinates",
+				         names[i], (int)(lens[i] > 100 ? 100 : lens[i]), texts[i], key,
+				         names[i], (int)(vl > 100 ? 100 : vl), v);
+				return -1;
+			}
+		}
+	return 0;
+}
+
 int mq_run_row(mq_run *run, mq_results *r, size_t n, const char *const *names,
                const char *const *texts, const size_t *lens)
 {
 	if (run->cell >= 0) {
+		if (run->grid >= 0 && row_fits_cell(run, n, names, texts, lens))
+			return -1;
 		mq_rows_add(&run->unit, 0, r->name, n, names, texts, lens);
 		if (mq_results_pending(r, names, n) || !mq_buf_ok(&run->unit)) {
 			snprintf(run->err, sizeof run->err, "out of memory");
