@@ -150,6 +150,37 @@ cell_coords)
   want_err "column 'x' is 99 in cell x=1, whose x is 1: a row written in a cell must agree"
   [ "$(grep -c ',1$' c/cell_coords.csv)" = 8 ] || bad "the first grid's 8 rows are not all there"
   ;;
+nan)
+  # NaN params are recorded as the "\u0000nan" marker (jv.h) and resume
+  want_rc 3 env DIE=1 "$metriq" run "$lua/nan_params.lua" --out n --quiet --set x=nan
+  /usr/bin/python3 -c 'import json,sys
+p = json.load(open(sys.argv[1]))["params"]
+assert p == {"clip": "\x00nan", "l": [1, "\x00nan"], "x": "\x00nan"}, p' n/manifest.json ||
+    bad "NaN params not recorded as NaN: $(grep params n/manifest.json)"
+  want_rc 0 "$metriq" run "$lua/nan_params.lua" --out n --quiet --resume
+  [ "$(($(wc -l < n/nan_params.csv) - 1))" = 3 ] || bad "the resumed run lacks rows"
+  # a manifest from before the marker (null for NaN) still resumes
+  want_rc 3 env DIE=1 "$metriq" run "$lua/nan_params.lua" --out o --quiet
+  sed -i 's/"\\u0000nan"/null/g' o/manifest.json
+  grep -q '"clip":null' o/manifest.json || bad "could not make the old form"
+  want_rc 0 "$metriq" run "$lua/nan_params.lua" --out o --quiet --resume
+  ;;
+utf8)
+  # bytes that are not UTF-8 in --set, --out and the script's path: the
+  # manifest is still JSON that Python reads
+  mkdir -p "$(printf 'dir\375')"
+  cp "$lua/bytes.lua" "$(printf 'dir\375/bytes.lua')"
+  set_v=$(printf 's=a\377b\300')
+  out_d=$(printf 'out\376')
+  want_rc 3 env DIE=1 "$metriq" run "$(printf 'dir\375/bytes.lua')" --out "$out_d" --quiet --set "$set_v"
+  /usr/bin/python3 -c 'import json,sys
+m = json.load(open(sys.argv[1], encoding="utf-8"))
+assert m["set"]["s"] == "a\xffb\xc0", m["set"]
+assert m["script"].endswith("dir\xfd/bytes.lua"), m["script"]' "$out_d/manifest.json" ||
+    bad "the manifest is not UTF-8 JSON"
+  want_rc 0 "$metriq" run "$(printf 'dir\375/bytes.lua')" --out "$out_d" --quiet --set "$set_v" --resume
+  grep -q '^2,4$' "$out_d/bytes.csv" || bad "the resumed run lost the bytes: $(cat "$out_d/bytes.csv")"
+  ;;
 *)
   bad "unknown case"
   ;;

@@ -436,6 +436,35 @@ int mq_run_set_params(mq_run *run, const json_t *params)
 	return mq_run_flush(run, 1);
 }
 
+/* Whether params text now is the record's then, read as a reader of the
+ * manifest reads it: a string's bytes that are not UTF-8 are recorded as
+ * the Latin-1 characters (jv.h), and a manifest written before NaN had its
+ * marker holds null for it. */
+static int same_params(const char *now, const char *then)
+{
+	if (!strcmp(now, then))
+		return 1;
+	char err[64];
+	json_t *v = mq_jv_load(now, strlen(now), err, sizeof err);
+	mq_buf b = MQ_BUF_INIT, old = MQ_BUF_INIT;
+	mq_jv_compact(&b, v);
+	json_decref(v);
+	static const char mark[] = "\"\\u0000nan\"";
+	for (const char *p = b.p ? b.p : ""; *p;) {
+		const char *m = strstr(p, mark);
+		size_t n = m ? (size_t)(m - p) : strlen(p);
+		mq_buf_add(&old, p, n);
+		if (m)
+			mq_buf_str(&old, "null");
+		p += n + (m ? sizeof mark - 1 : 0);
+	}
+	int same = v && mq_buf_ok(&b) && mq_buf_ok(&old) &&
+	           (!strcmp(b.p, then) || !strcmp(old.p ? old.p : "", then));
+	mq_buf_free(&b);
+	mq_buf_free(&old);
+	return same;
+}
+
 int mq_run_check_params(mq_run *run, const char *params_json)
 {
 	if (!run->prior.present)
@@ -443,7 +472,7 @@ int mq_run_check_params(mq_run *run, const char *params_json)
 	const char *now = params_json ? params_json : "null";
 	const char *then = run->prior.params_json ? run->prior.params_json : "null";
 	/* a record of no work (killed before its first cell) binds nothing */
-	if (strcmp(now, then) && run->prior.committed) {
+	if (!same_params(now, then) && run->prior.committed) {
 		run->writable = 0;
 		snprintf(run->err, sizeof run->err,
 		         "cannot resume: params %.200s differ from the manifest's %.200s", now, then);
