@@ -181,6 +181,20 @@ assert m["script"].endswith("dir\xfd/bytes.lua"), m["script"]' "$out_d/manifest.
   want_rc 0 "$metriq" run "$(printf 'dir\375/bytes.lua')" --out "$out_d" --quiet --set "$set_v" --resume
   grep -q '^2,4$' "$out_d/bytes.csv" || bad "the resumed run lost the bytes: $(cat "$out_d/bytes.csv")"
   ;;
+manifest_size)
+  # the manifest grows with the cells run: 4 cells of 1000000, a few KB
+  want_rc 3 "$metriq" run "$lua/big_grid.lua" --out g --quiet
+  size=$(stat -c %s g/manifest.json)
+  [ "$size" -lt 8192 ] || bad "manifest.json is $size bytes after 4 cells, want < 8192"
+  grep -q '"ncells": 1000000' g/manifest.json || bad "no ncells"
+  # and resumes: the cell cut short by os.exit fails, so 3 are done, then
+  # 4 more run (that one again first) and 6 are done, with 6 rows
+  want_rc 3 "$metriq" run "$lua/big_grid.lua" --out g --quiet --resume
+  [ "$(done_cells g)" = 6 ] || bad "$(done_cells g) cells done after the resume, want 6"
+  [ "$(($(wc -l < g/big_grid.csv) - 1))" = 6 ] || bad "big_grid.csv: not 6 rows"
+  size=$(stat -c %s g/manifest.json)
+  [ "$size" -lt 8192 ] || bad "manifest.json is $size bytes after 8 cells"
+  ;;
 *)
   bad "unknown case"
   ;;

@@ -65,10 +65,22 @@ int mq_run_grid_begin(mq_run *run, const char *const *axes, size_t naxes,
 	size_t g = run->grid_count;
 	if (g < run->man.ngrids) {
 		/* resuming: the record of this grid must be the same grid */
-		const mq_grid *r = &run->man.grids[g];
+		mq_grid *r = &run->man.grids[g];
 		int same = r->naxes == naxes && r->ncells == ncells;
 		for (size_t a = 0; same && a < naxes; a++)
 			same = !strcmp(r->axes[a], axes[a]);
+		if (same && !r->keys_known) {
+			/* the compact form (manifest.h): the hash stands for the cells
+			 * not listed, and the listed ones must sit where they were */
+			same = mq_cells_hash(keys, seeds, ncells) == r->hash;
+			for (size_t c = 0; same && c < ncells; c++)
+				same = !r->cells[c].key
+				       || (!strcmp(r->cells[c].key, keys[c]) && r->cells[c].seed == seeds[c]);
+			if (same && mq_manifest_fill_keys(r, keys, seeds)) {
+				snprintf(run->err, sizeof run->err, "out of memory");
+				return -1;
+			}
+		}
 		for (size_t c = 0; same && c < ncells; c++)
 			same = !strcmp(r->cells[c].key, keys[c]) && r->cells[c].seed == seeds[c];
 		if (!same) {
@@ -376,7 +388,10 @@ size_t mq_run_unfinished(const mq_run *run, mq_buf *b, size_t max)
 				continue;
 			if (n < max) {
 				mq_buf_str(b, n ? ", " : "");
-				mq_buf_str(b, cl->key);
+				if (cl->key)
+					mq_buf_str(b, cl->key);
+				else /* a compact grid's cell the run has not reached */
+					mq_buf_printf(b, "cell %zu of grid %zu", c + 1, g + 1);
 				if (cl->status == MQ_CELL_RUNNING && cl->rank >= 0)
 					mq_buf_printf(b, " (rank %ld)", cl->rank);
 			}
