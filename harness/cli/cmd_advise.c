@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "lock.h"
 #include "opt.h"
 #include "advise.h"
 #include "metriq.h"
@@ -225,6 +226,10 @@ static int write_atomic(const char *dir, const char *name, const mq_buf *b)
 
 static int make_dirs(const char *path)
 {
+	if (!*path) {
+		errno = ENOENT;
+		return -1;
+	}
 	size_t n = strlen(path);
 	char *p = malloc(n + 1);
 	if (!p)
@@ -452,6 +457,8 @@ int mq_cmd_advise(int argc, char **argv)
 	int rc = parse_args(argc, argv, &o, &nfiles);
 	if (rc)
 		return rc < 0 ? 0 : rc;
+	if (o.out && !*o.out)
+		return mq_cli_error("advise", "--out is empty: give a folder");
 	char **files = argv + 1;
 	sink out = {MQ_BUF_INIT, MQ_BUF_INIT, MQ_BUF_INIT, 0};
 	mq_buf_str(&out.advice, "tensor,format,granularity,rounding,sqnr_db,underflow_frac,"
@@ -494,11 +501,16 @@ int mq_cmd_advise(int argc, char **argv)
 		mq_cli_error("advise", "out of memory");
 		failed = 1;
 	} else if (o.out && out.tensors) {
+		char err[512];
+		int lock = -1;
 		if (make_dirs(o.out))
 			failed = mq_cli_error("advise", "--out '%s': %s", o.out, strerror(errno)) != 0;
+		else if ((lock = mq_lock_dir(o.out, err, sizeof err)) < 0)
+			failed = mq_cli_error("advise", "%s", err) != 0;
 		else if (write_atomic(o.out, "advice.csv", &out.advice) ||
 		         write_atomic(o.out, "metrics.csv", &out.metrics))
 			failed = 1;
+		mq_unlock_dir(lock);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		mq_cli_error("advise", "error writing stdout");

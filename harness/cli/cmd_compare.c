@@ -175,6 +175,22 @@ static int entry_rates(const json_t *e, double r[NRATE])
 	return !isnan(r[RATE_ITEMS]) || !isnan(r[RATE_BYTES]) || !isnan(r[RATE_RUNS]);
 }
 
+/* A rate field present but not a finite number > 0 (its name), else
+ * NULL.  Google Benchmark writes rates as counts over elapsed time, never
+ * negative; a file that holds one was edited or corrupted, and taking it
+ * in would print a negative rate and a ratio of the wrong sign. */
+static const char *bad_rate(const json_t *e)
+{
+	static const char *const keys[] = {"items_per_second", "bytes_per_second"};
+	for (int i = 0; i < 2; i++) {
+		const json_t *v = json_object_get(e, keys[i]);
+		double x = json_is_number(v) ? json_number_value(v) : 1.0;
+		if (v && (!json_is_number(v) || !(x > 0) || isinf(x)))
+			return keys[i];
+	}
+	return NULL;
+}
+
 static int is_error(const json_t *e)
 {
 	return json_is_true(json_object_get(e, "error_occurred"));
@@ -219,6 +235,12 @@ static int load(bfile *f)
 		if (rt && strcmp(rt, "iteration"))
 			continue;
 		double r[NRATE];
+		const char *bad = bad_rate(e);
+		if (bad && !is_error(e)) {
+			mq_cli_error("compare", "%s: benchmark '%s' has %s that is not a number > 0",
+			             f->path, name, bad);
+			return -1;
+		}
 		int has = entry_rates(e, r);
 		if (!has && !is_error(e)) {
 			mq_cli_error("compare", "%s: benchmark '%s' has no items_per_second, "
@@ -247,6 +269,11 @@ static int load(bfile *f)
 			if (b && !b->from_agg)
 				continue; /* has iterations, or a median already */
 			double r[NRATE];
+			if (bad_rate(e)) {
+				mq_cli_error("compare", "%s: benchmark '%s' (%s) has %s that is not a number "
+				             "> 0", f->path, run, agg, bad_rate(e));
+				return -1;
+			}
 			if (!entry_rates(e, r))
 				continue;
 			if (!b) {

@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "jv.h"
 #include "rows.h"
+#include "lock.h"
 #include "run.h"
 
 static const char usage[] =
@@ -425,7 +426,7 @@ int mq_cmd_merge(int argc, char **argv)
 	const char *out = NULL;
 	const char **dirs = calloc((size_t)argc + 1, sizeof *dirs);
 	size_t nd = 0;
-	int quiet = 0, rc = 2;
+	int quiet = 0, rc = 2, lock = -1;
 	if (!dirs)
 		return mq_cli_error("merge", "out of memory");
 	for (int i = 1; i < argc; i++) {
@@ -449,6 +450,10 @@ int mq_cmd_merge(int argc, char **argv)
 		fputs(usage, stderr);
 		free(dirs);
 		return 2;
+	}
+	if (!*out) {
+		free(dirs);
+		return mq_cli_error("merge", "OUT is empty: give a folder");
 	}
 
 	shard *s = calloc(nd, sizeof *s);
@@ -492,6 +497,10 @@ int mq_cmd_merge(int argc, char **argv)
 		mq_cli_error("merge", "cannot create '%s': %s", out, strerror(errno));
 		goto out;
 	}
+	if ((lock = mq_lock_dir(out, run.err, sizeof run.err)) < 0) {
+		mq_cli_error("merge", "%s", run.err);
+		goto out;
+	}
 	if (mq_run_load_prior(&run, 0)) {
 		mq_cli_error("merge", "%s", run.err);
 		goto out;
@@ -515,5 +524,6 @@ out:
 	free(s);
 	free(dirs);
 	mq_run_free(&run);
+	mq_unlock_dir(lock);
 	return rc;
 }

@@ -18,21 +18,54 @@ static const char about[] =
     "With --codes prints the code in hex instead.  Stochastic rounding of the\n"
     "i-th number (from 0) uses random word i of the stream --seed.\n";
 
-static int next_token(FILE *in, char *buf, size_t len)
+/* The longest numeral read: far beyond any float's digits (strtof reads
+ * them all, so 0.000...01 with hundreds of zeros is still exact), short
+ * enough for a fixed buffer. */
+enum { MAX_NUMERAL = 4095 };
+
+/* stdin as tokens, with the byte offset kept for messages. */
+typedef struct reader {
+	FILE *in;
+	uint64_t off;       /* bytes consumed so far */
+	uint64_t nul_at;    /* offset of a NUL byte met inside a token */
+} reader;
+
+static int space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int next_char(reader *r)
+{
+	int c = getc(r->in);
+	if (c != EOF)
+		r->off++;
+	return c;
+}
+
+/* The next token into buf[len]: 1, 0 at the end, -1 too long, -2 a NUL
+ * byte (at r->nul_at): a NUL would end the C string early and the rest
+ * of the item would pass unseen. */
+static int next_token(reader *r, char *buf, size_t len)
 {
 	int c;
-	while ((c = getc(in)) != EOF && (c == ' ' || c == '\t' || c == '\n' || c == '\r'))
+	while ((c = next_char(r)) != EOF && space(c))
 		;
 	if (c == EOF)
 		return 0;
 	size_t n = 0;
+	int nul = 0;
 	do {
+		if (c == 0 && !nul) {
+			nul = 1;
+			r->nul_at = r->off - 1;
+		}
 		if (n + 1 < len)
 			buf[n] = (char)c;
 		n++;
-	} while ((c = getc(in)) != EOF && !(c == ' ' || c == '\t' || c == '\n' || c == '\r'));
+	} while ((c = next_char(r)) != EOF && !space(c));
 	buf[n < len ? n : len - 1] = 0;
-	return n < len ? 1 : -1;
+	return nul ? -2 : n < len ? 1 : -1;
 }
 
 /* strtof accepts hex floats, "infinity", "nan(...)": all fine; it does not
@@ -106,12 +139,20 @@ int mq_cmd_quantize(int argc, char **argv)
 	if (scale_s && (!parse_float(scale_s, &scale) || !(scale > 0.0f) || isinf(scale)))
 		return mq_cli_error("quantize", "--scale '%s' is not a finite number > 0", scale_s);
 	q.seed = seed;
-	char tok[128];
+	static char tok[MAX_NUMERAL + 1];
+	reader rd = {stdin, 0, 0};
 	uint64_t index = 0;
 	int r;
-	while ((r = next_token(stdin, tok, sizeof tok)) != 0) {
+	while ((r = next_token(&rd, tok, sizeof tok)) != 0) {
 		float x;
-		if (r < 0 || !parse_float(tok, &x))
+		if (r == -2)
+			return mq_cli_error("quantize", "input item %" PRIu64 " holds a NUL byte at byte "
+			                    "offset %" PRIu64 " (the input must be text)", index + 1,
+			                    rd.nul_at);
+		if (r == -1)
+			return mq_cli_error("quantize", "input item %" PRIu64 " '%.40s...' is too long "
+			                    "(more than %d characters)", index + 1, tok, MAX_NUMERAL);
+		if (!parse_float(tok, &x))
 			return mq_cli_error("quantize", "input item %" PRIu64 " '%.40s' is not a number",
 			                    index + 1, tok);
 		if (codes) {
@@ -129,7 +170,5 @@ int mq_cmd_quantize(int argc, char **argv)
 	}
 	if (ferror(stdin))
 		return mq_cli_error("quantize", "error reading stdin");
-	if (fflush(stdout) != 0 || ferror(stdout))
-		return mq_cli_error("quantize", "error writing stdout");
-	return 0;
+	return 0; /* main.c checks that stdout took it all */
 }

@@ -4,7 +4,8 @@
  * run (run.h), opens the standard libraries and the metriq module, runs the
  * script under a message handler that adds a traceback (as lua.c does),
  * and turns the outcome into the manifest's status and the exit status:
- * 0 done, 1 the script failed, 2 a usage error, 130 interrupted (Ctrl-C).
+ * 0 done, 1 the script failed, 2 a usage error, 128 + the signal when a
+ * signal stopped it (130 SIGINT, 143 SIGTERM, 129 SIGHUP), os.exit's code.
  *
  * Threads.  Lua states are single-threaded, so grid cells run one after
  * another; the parallel work is inside the kernels, which take --threads
@@ -32,6 +33,7 @@
 #include "cli.h"
 #include "dist.h"
 #include "jv.h"
+#include "lock.h"
 #include "lmetriq.h"
 #include "manifest.h"
 #include "comm.h"
@@ -66,10 +68,17 @@ static const char usage[] =
     "Under mpirun, rank 0 deals the cells to the other ranks and writes the\n"
     "files; the CSV files are those one process writes (docs/cluster.md).\n";
 
-/* ---- Ctrl-C: stop the script at the next Lua instruction (lua.c) ---- */
+/* ---- signals: stop the script at the next Lua instruction (lua.c) ----
+ *
+ * SIGINT (Ctrl-C), SIGTERM (timeout, Slurm, mpirun) and SIGHUP (a closed
+ * terminal) all end a run the same way: the script stops, the cells done
+ * so far are committed and the manifest says "interrupted" (rank 0 of an
+ * MPI run: "failed", naming the cells left), ready for --resume. */
 
 static lua_State *running;
 static volatile sig_atomic_t interrupted; /* the signal that asked to stop */
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+enum { NSTOP = sizeof stop_signals / sizeof stop_signals[0] };
 
 static void lstop(lua_State *L, lua_Debug *ar)
 {
@@ -83,6 +92,51 @@ static void on_sigint(int sig)
 	signal(sig, SIG_DFL); /* a second Ctrl-C kills at once */
 	interrupted = sig;
 	lua_sethook(running, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+static const char *signal_name(int sig)
+{
+	return sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "SIGINT";
+}
+
+/* ---- os.exit: the script ends, the run ends properly ----
+ *
+ * The standard os.exit calls exit() at once, past the commit: a script
+ * that exits mid-grid would leave a manifest saying "running" and none of
+ * its finished cells on disk, with exit status 0 if it asked for 0.  So
+ * in this state os.exit(code) ends the script like an error that no
+ * pcall can keep (the hook raises it again at every Lua instruction), and
+ * the command then commits what is done and exits with the code: "done"
+ * if the code is 0 and no grid is left open, else "failed" naming the
+ * call, and exit status 1 for os.exit(0) with a grid unfinished. */
+
+static int exit_called, exit_code;
+
+static void lexit(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	luaL_error(L, "os.exit(%d) called", exit_code);
+}
+
+static int os_exit(lua_State *L)
+{
+	if (lua_isboolean(L, 1))
+		exit_code = lua_toboolean(L, 1) ? EXIT_SUCCESS : EXIT_FAILURE;
+	else
+		exit_code = (int)luaL_optinteger(L, 1, EXIT_SUCCESS);
+	exit_called = 1;
+	lua_sethook(L, lexit, LUA_MASKCOUNT, 1);
+	return luaL_error(L, "os.exit(%d) called", exit_code);
+}
+
+static void replace_exit(lua_State *L)
+{
+	lua_getglobal(L, "os");
+	if (lua_istable(L, -1)) {
+		lua_pushcfunction(L, os_exit);
+		lua_setfield(L, -2, "exit");
+	}
+	lua_pop(L, 1);
 }
 
 /* Only rank 0 of an MPI run speaks: the other ranks run the same command
@@ -306,6 +360,8 @@ static int set_names(mq_run *run, const char *out)
 	run->name[bl] = 0;
 	if (!mq_results_name_ok(run->name))
 		snprintf(run->name, sizeof run->name, "results"); /* the default results file */
+	if (out && !*out)
+		return run_error("--out is empty: give a folder (default results/%s)", run->name);
 	mq_buf d = MQ_BUF_INIT;
 	if (out)
 		mq_buf_str(&d, out);
@@ -407,19 +463,79 @@ static int run_script(lua_State *L, const mq_run *run)
 {
 	lua_pushcfunction(L, msghandler);
 	int status = luaL_loadfile(L, run->script);
+	/* an MPI rank's os.exit stays the standard one: the ranks' own ending
+	 * (dist.h) is not the one process's */
+	if (run->mode == MQ_ONE || run->mode == MQ_SHARD)
+		replace_exit(L);
 	if (status == LUA_OK) {
 		running = L;
-		signal(SIGINT, on_sigint);
 		/* mpirun stops a job (a rank died, the job was killed) with SIGTERM:
 		 * rank 0 then records what is left before it goes */
-		if (run->mode == MQ_COORD)
-			signal(SIGTERM, on_sigint);
+		for (int i = 0; i < NSTOP; i++)
+			signal(stop_signals[i], on_sigint);
 		status = lua_pcall(L, 0, 0, 1);
-		signal(SIGINT, SIG_DFL);
-		if (run->mode == MQ_COORD)
-			signal(SIGTERM, SIG_DFL);
+		lua_sethook(L, NULL, 0, 0);
+		for (int i = 0; i < NSTOP; i++)
+			signal(stop_signals[i], SIG_DFL);
 	}
 	return status;
+}
+
+/* The manifest keeps the message, not the traceback. */
+static void record_error(mq_run *run, const char *m)
+{
+	size_t n = strcspn(m, "\n");
+	free(run->man.error);
+	run->man.error = malloc(n + 1);
+	if (run->man.error) {
+		memcpy(run->man.error, m, n);
+		run->man.error[n] = 0;
+	}
+}
+
+/* Cells os.exit left undone: any not done in one process; in a shard
+ * (whose other cells are other shards'), the one it cut short. */
+static size_t left_undone(const mq_run *run, mq_buf *names)
+{
+	if (run->mode == MQ_ONE)
+		return mq_run_unfinished(run, names, 3);
+	size_t n = 0;
+	for (size_t g = 0; g < run->man.ngrids; g++)
+		for (size_t c = 0; c < run->man.grids[g].ncells; c++) {
+			const mq_cell *cl = &run->man.grids[g].cells[c];
+			if (cl->status == MQ_CELL_FAILED || cl->status == MQ_CELL_RUNNING) {
+				mq_buf_str(names, n++ ? ", " : "");
+				mq_buf_str(names, cl->key);
+			}
+		}
+	return n;
+}
+
+/* The script called os.exit: the exit status (see above).  The grid's
+ * own ending (lua_grid.c's __close) has already marked the cell it cut
+ * short as failed. */
+static int record_exit(mq_run *run)
+{
+	char m[400];
+	snprintf(m, sizeof m, "os.exit(%d) called", exit_code);
+	mq_run_cell_end(run, 0, m);
+	mq_run_grid_end(run);
+	mq_buf names = MQ_BUF_INIT;
+	size_t left = left_undone(run, &names);
+	if (exit_code == 0 && !left) {
+		mq_buf_free(&names);
+		run->man.status = "done";
+		return 0;
+	}
+	if (left)
+		snprintf(m, sizeof m, "os.exit(%d) called with %zu cells not done (%.200s): "
+		         "--resume runs them", exit_code, left, mq_buf_ok(&names) ? names.p : "");
+	mq_buf_free(&names);
+	run->man.status = "failed";
+	record_error(run, m);
+	if (speak)
+		fprintf(stderr, "metriq run: %s\n", m);
+	return exit_code ? exit_code : 1;
 }
 
 /* The script's outcome into the record; the exit status, and in *msg the
@@ -434,27 +550,29 @@ static int record_outcome(lua_State *L, mq_run *run, int status, const char **ms
 		run->man.status = "done";
 		return 0;
 	}
+	if (exit_called && !interrupted)
+		return record_exit(run);
 	const char *m = lua_tostring(L, -1);
 	if (!m)
 		m = "(error object is not a string)";
+	char stopped[64];
+	int alone = run->mode == MQ_ONE || run->mode == MQ_SHARD;
+	if (interrupted && alone) {
+		snprintf(stopped, sizeof stopped, "interrupted (%s)", signal_name(interrupted));
+		m = stopped;
+	}
 	/* stopped from outside: say what is left, wherever rank 0 was */
 	if (run->mode == MQ_COORD && interrupted)
 		m = mq_dist_stopped(run);
 	mq_run_cell_end(run, 0, m);
 	mq_run_grid_end(run);
-	run->man.status = interrupted == SIGINT ? "interrupted" : "failed";
-	/* the manifest keeps the message, not the traceback */
-	size_t n = strcspn(m, "\n");
-	free(run->man.error);
-	run->man.error = malloc(n + 1);
-	if (run->man.error) {
-		memcpy(run->man.error, m, n);
-		run->man.error[n] = 0;
-	}
+	int stop = interrupted && (interrupted == SIGINT || alone);
+	run->man.status = stop ? "interrupted" : "failed";
+	record_error(run, m);
 	if (speak)
 		fprintf(stderr, "metriq run: %s\n", m);
 	*msg = m;
-	return interrupted == SIGINT ? 130 : 1;
+	return stop ? 128 + interrupted : 1;
 }
 
 /* The end of the run on rank 0 or alone: the workers' word, the last
@@ -488,6 +606,9 @@ static int finish(mq_run *run, int mpi, int rc, const char *msg)
 	return rc;
 }
 
+/* The output folder's lock, held from start_run to the end (lock.h). */
+static int dir_lock = -1;
+
 /* Rank 0 or one process: the folder, the record, the word to the workers
  * and the first flush.  0 to run the script; else the exit status, with
  * *started saying whether the workers have had rank 0's word. */
@@ -497,6 +618,9 @@ static int start_run(mq_run *run, int argc, char **argv, int mpi, int seed_given
 		return run_error("cannot read '%s': %s", run->script, strerror(errno));
 	if (mq_mkdirs(run->outdir))
 		return run_error("cannot create '%s': %s", run->outdir, strerror(errno));
+	/* before anything in the folder is read or removed (lock.h) */
+	if ((dir_lock = mq_lock_dir(run->outdir, run->err, sizeof run->err)) < 0)
+		return run_error("%s", run->err);
 	int rc = prepare_record(run, argc, argv, seed_given);
 	if (rc)
 		return rc;
@@ -542,6 +666,9 @@ static int run_command(int argc, char **argv, int mpi)
 	if (rc || (o.shard && (rc = parse_shard(&run, o.shard))) || (rc = set_names(&run, o.out)))
 		goto out; /* usage errors: the workers make the same and stop too */
 	set_threads(&run);
+	/* past `ulimit -f` a write fails with EFBIG, which the flush reports,
+	 * rather than the process dying mid-write with no word */
+	signal(SIGXFSZ, SIG_IGN);
 	rc = 2;
 	if (!(L = luaL_newstate())) {
 		run_error("cannot create a Lua state");
@@ -586,6 +713,8 @@ out:
 	if (L)
 		lua_close(L);
 	mq_run_free(&run);
+	mq_unlock_dir(dir_lock);
+	dir_lock = -1;
 	return rc < 0 ? 0 : rc;
 }
 

@@ -2,6 +2,7 @@
 #if defined(__GLIBC__) || defined(__linux__)
 #include <malloc.h>
 #endif
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,6 +81,25 @@ static int help(int argc, char **argv)
 	return c->run(2, args);
 }
 
+/* What a command printed must have reached stdout: a full disk or a closed
+ * pipe behind `metriq formats > FILE` would otherwise pass as success.
+ * Every command's output goes through stdout's buffer, so one check at
+ * the end covers them all.  rc, or 2 with a message. */
+static int check_stdout(const char *cmd, int rc)
+{
+	errno = 0;
+	int bad = fflush(stdout) != 0 || ferror(stdout);
+	int e = errno;
+	if (fclose(stdout) && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	if (!bad)
+		return rc;
+	fprintf(stderr, "metriq %s: error writing stdout: %s\n", cmd, e ? strerror(e) : "I/O error");
+	return rc ? rc : 2;
+}
+
 int main(int argc, char **argv)
 {
 #ifdef M_MMAP_THRESHOLD
@@ -96,9 +116,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
-		return help(argc, argv);
+		return check_stdout("help", help(argc, argv));
 	const struct mq_command *c = find(argv[1]);
 	if (!c)
 		return unknown(argv[1]);
-	return c->run(argc - 1, argv + 1);
+	return check_stdout(c->name, c->run(argc - 1, argv + 1));
 }

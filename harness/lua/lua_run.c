@@ -90,7 +90,7 @@ static json_t *tojson(lua_State *L, int idx, int depth, const char **err)
 			return json_integer((json_int_t)lua_tointeger(L, idx));
 		double x = (double)lua_tonumber(L, idx);
 		/* NaN is null, as the manifest writes it */
-		return isnan(x) ? json_null() : isinf(x) ? mq_jv_inf(x < 0) : json_real(x);
+		return isnan(x) ? mq_jv_nan() : isinf(x) ? mq_jv_inf(x < 0) : json_real(x);
 	}
 	case LUA_TSTRING: {
 		size_t n;

@@ -8,13 +8,35 @@
 #include <string.h>
 
 /* The markers: a NUL first, which no string the harness writes holds. */
-static const char pos_inf[] = "\0inf", neg_inf[] = "\0-inf";
+static const char pos_inf[] = "\0inf", neg_inf[] = "\0-inf", nan_mark[] = "\0nan";
+
+/* The length of the valid UTF-8 sequence at s[0..len), 0 if there is none
+ * (overlong forms, surrogates and code points past U+10FFFF are not). */
+static size_t utf8_len(const unsigned char *s, size_t len)
+{
+	unsigned c = s[0];
+	size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+	         : (c & 0xf8) == 0xf0 ? 4 : 0;
+	if (!n || n > len)
+		return 0;
+	unsigned cp = n == 1 ? c : c & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	static const unsigned least[] = {0, 0, 0x80, 0x800, 0x10000};
+	if (cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
 
 void mq_json_string(mq_buf *b, const char *s, size_t len)
 {
 	mq_buf_char(b, '"');
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
+		size_t n;
 		switch (c) {
 		case '"': mq_buf_str(b, "\\\""); break;
 		case '\\': mq_buf_str(b, "\\\\"); break;
@@ -24,8 +46,17 @@ void mq_json_string(mq_buf *b, const char *s, size_t len)
 		default:
 			if (c < 0x20 || c == 0x7f)
 				mq_buf_printf(b, "\\u%04x", c);
-			else
+			else if (c < 0x80)
 				mq_buf_char(b, (char)c);
+			else if ((n = utf8_len((const unsigned char *)s + i, len - i)) > 0) {
+				mq_buf_add(b, s + i, n);
+				i += n - 1;
+			} else {
+				/* not UTF-8 (a Latin-1 path, a stray byte): the byte as
+				 * the Latin-1 character it would be, so that the file
+				 * stays JSON every reader takes */
+				mq_buf_printf(b, "\\u%04x", c);
+			}
 		}
 	}
 	mq_buf_char(b, '"');
@@ -34,11 +65,16 @@ void mq_json_string(mq_buf *b, const char *s, size_t len)
 void mq_json_number(mq_buf *b, double x)
 {
 	if (isnan(x))
-		mq_buf_str(b, "null");
+		mq_buf_str(b, "\"\\u0000nan\"");
 	else if (isinf(x))
 		mq_buf_str(b, x > 0 ? "1e999" : "-1e999");
 	else
 		mq_buf_double(b, x);
+}
+
+json_t *mq_jv_nan(void)
+{
+	return json_stringn(nan_mark, sizeof nan_mark - 1);
 }
 
 json_t *mq_jv_inf(int neg)
@@ -47,7 +83,7 @@ json_t *mq_jv_inf(int neg)
 	           : json_stringn(pos_inf, sizeof pos_inf - 1);
 }
 
-/* +1 or -1 for a marker, 0 for anything else. */
+/* +1 or -1 for an infinity's marker, 2 for NaN's, 0 for anything else. */
 static int inf_sign(const json_t *v)
 {
 	if (!json_is_string(v))
@@ -58,6 +94,8 @@ static int inf_sign(const json_t *v)
 		return 1;
 	if (n == sizeof neg_inf - 1 && !memcmp(s, neg_inf, n))
 		return -1;
+	if (n == sizeof nan_mark - 1 && !memcmp(s, nan_mark, n))
+		return 2;
 	return 0;
 }
 
@@ -65,7 +103,7 @@ int mq_jv_number(const json_t *v, double *x)
 {
 	int inf = inf_sign(v);
 	if (inf)
-		*x = inf > 0 ? INFINITY : -INFINITY;
+		*x = inf == 2 ? NAN : inf > 0 ? INFINITY : -INFINITY;
 	else if (json_is_number(v))
 		*x = json_number_value(v);
 	else
@@ -169,7 +207,7 @@ void mq_jv_compact(mq_buf *b, const json_t *v)
 		return;
 	}
 	if (inf) {
-		mq_json_number(b, inf > 0 ? INFINITY : -INFINITY);
+		mq_json_number(b, inf == 2 ? NAN : inf > 0 ? INFINITY : -INFINITY);
 		return;
 	}
 	switch (json_typeof(v)) {

@@ -1,21 +1,32 @@
 /* jv.h: JSON for the manifest, read with jansson.
  *
  * The manifest spells +-inf 1e999 and -1e999 (valid JSON numbers that
- * Python's json, JavaScript and strtod read back as +-infinity) and NaN as
- * null.  jansson refuses both ways: its reader calls 1e999 an overflow and
+ * Python's json, JavaScript and strtod read back as +-infinity).  jansson
+ * refuses them both ways: its reader calls 1e999 an overflow and
  * json_real() takes no infinity.  So mq_jv_load() turns every number token
  * that overflows a double into a marker, a string that holds a NUL byte
- * (no text from a script or the command line can hold one), and
- * mq_jv_number() and mq_jv_compact() read the marker back as +-inf.  A
- * caller building a value to be written (a script's params) puts infinity
- * in with mq_jv_inf().
+ * (no --set text can hold one, and a script's string that spells a marker
+ * exactly is taken for the number), and mq_jv_number() and mq_jv_compact()
+ * read the marker back as +-inf.
  *
- * Writing: strings are escaped (control characters as \u00XX; bytes >= 0x80
- * pass through, so UTF-8 stays UTF-8); numbers use the shortest round-trip
- * form (buf.h); +-inf as above.  mq_jv_compact() writes one line with
- * object keys sorted bytewise, so one value always gives one text: the
- * resume check compares these texts, and a manifest written before jansson
- * read it gives back the very text it holds. */
+ * NaN has no JSON number at all.  It is written as the string "\u0000nan"
+ * (the same kind of marker, left as it is in the text): any JSON reader
+ * takes the file, a reader that knows the marker reads NaN (mq_jv_number),
+ * and one that does not sees a string it can skip.  Manifests written
+ * before this encoding hold null for NaN; a resume compares params with
+ * the marker read as null too, so they still resume (run.c).
+ *
+ * A caller building a value to be written (a script's params) puts the
+ * numbers in with mq_jv_inf() and mq_jv_nan().
+ *
+ * Writing: strings are escaped (control characters as \u00XX); valid UTF-8
+ * passes through, and a byte that is not part of valid UTF-8 is written as
+ * \u00XX, the Latin-1 character it would be, so that the file is always
+ * UTF-8 JSON whatever bytes a --set value, --out or a script path hold.
+ * Numbers use the shortest round-trip form (buf.h).  mq_jv_compact()
+ * writes one line with object keys sorted bytewise, so one value always
+ * gives one text: the resume check compares these texts, and a manifest
+ * written before jansson read it gives back the very text it holds. */
 #ifndef MQ_JV_H
 #define MQ_JV_H
 
@@ -32,6 +43,8 @@ json_t *mq_jv_load(const char *s, size_t len, char *err, size_t errlen);
 
 /* +inf (neg 0) or -inf (neg 1), as a new reference. */
 json_t *mq_jv_inf(int neg);
+/* NaN, as a new reference. */
+json_t *mq_jv_nan(void);
 /* A number (integer, real or an infinity) into *x: 1, else 0. */
 int mq_jv_number(const json_t *v, double *x);
 

@@ -150,13 +150,29 @@ static char *dupstr(const char *s)
 	return d;
 }
 
-mq_status mq_manifest_add_grid(mq_manifest *m, const char *const *axes, size_t naxes,
-                               const char *const *keys, const uint64_t *seeds,
-                               size_t ncells, size_t *index)
+uint64_t mq_cells_hash(const char *const *keys, const uint64_t *seeds, size_t ncells)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	char seed[24];
+	for (size_t c = 0; c < ncells; c++) {
+		snprintf(seed, sizeof seed, "%" PRIu64, seeds[c]);
+		const char *parts[2] = {keys[c], seed};
+		for (int k = 0; k < 2; k++)
+			for (const unsigned char *p = (const unsigned char *)parts[k];; p++) {
+				h = (h ^ *p) * 0x100000001b3ull;
+				if (!*p)
+					break;
+			}
+	}
+	return h;
+}
+
+/* A new grid of ncells pending cells, no keys yet. */
+static mq_grid *new_grid(mq_manifest *m, const char *const *axes, size_t naxes, size_t ncells)
 {
 	mq_grid *g = realloc(m->grids, (m->ngrids + 1) * sizeof *g);
 	if (!g)
-		return MQ_ENOMEM;
+		return NULL;
 	m->grids = g;
 	g = &m->grids[m->ngrids];
 	memset(g, 0, sizeof *g);
@@ -164,18 +180,56 @@ mq_status mq_manifest_add_grid(mq_manifest *m, const char *const *axes, size_t n
 	g->axes = calloc(naxes ? naxes : 1, sizeof *g->axes);
 	g->cells = calloc(ncells ? ncells : 1, sizeof *g->cells);
 	if (!g->axes || !g->cells)
-		return MQ_ENOMEM;
+		return NULL;
 	for (; g->naxes < naxes; g->naxes++)
 		if (!(g->axes[g->naxes] = dupstr(axes[g->naxes])))
-			return MQ_ENOMEM;
+			return NULL;
 	for (; g->ncells < ncells; g->ncells++) {
-		mq_cell *c = &g->cells[g->ncells];
-		if (!(c->key = dupstr(keys[g->ncells])))
-			return MQ_ENOMEM;
-		c->seed = seeds[g->ncells];
-		c->status = MQ_CELL_PENDING;
-		c->rank = -1;
+		g->cells[g->ncells].status = MQ_CELL_PENDING;
+		g->cells[g->ncells].rank = -1;
 	}
+	return g;
+}
+
+mq_status mq_manifest_fill_keys(mq_grid *g, const char *const *keys, const uint64_t *seeds)
+{
+	for (size_t c = 0; c < g->ncells; c++)
+		if (!g->cells[c].key && mq_manifest_set_cell(g, c, keys[c], seeds[c]))
+			return MQ_ENOMEM;
+	g->keys_known = 1;
+	return MQ_OK;
+}
+
+mq_status mq_manifest_set_cell(mq_grid *g, size_t c, const char *key, uint64_t seed)
+{
+	char *k = dupstr(key);
+	if (!k)
+		return MQ_ENOMEM;
+	free(g->cells[c].key);
+	g->cells[c].key = k;
+	g->cells[c].seed = seed;
+	return MQ_OK;
+}
+
+mq_status mq_manifest_add_grid(mq_manifest *m, const char *const *axes, size_t naxes,
+                               const char *const *keys, const uint64_t *seeds,
+                               size_t ncells, size_t *index)
+{
+	mq_grid *g = new_grid(m, axes, naxes, ncells);
+	if (!g || mq_manifest_fill_keys(g, keys, seeds))
+		return MQ_ENOMEM;
+	g->hash = mq_cells_hash(keys, seeds, ncells);
+	*index = m->ngrids - 1;
+	return MQ_OK;
+}
+
+mq_status mq_manifest_add_compact(mq_manifest *m, const char *const *axes, size_t naxes,
+                                  size_t ncells, uint64_t hash, size_t *index)
+{
+	mq_grid *g = new_grid(m, axes, naxes, ncells);
+	if (!g)
+		return MQ_ENOMEM;
+	g->hash = hash;
 	*index = m->ngrids - 1;
 	return MQ_OK;
 }
@@ -280,15 +334,29 @@ static void render(mq_buf *b, const mq_manifest *m, mq_results *const *files, si
 				mq_buf_str(b, ", ");
 			str_or_null(b, g->axes[a]);
 		}
-		mq_buf_str(b, "], \"cells\": [");
+		/* the compact form (manifest.h) but for a shard, whose every cell
+		 * merge reads */
+		int compact = !m->keep_loose;
+		if (compact)
+			mq_buf_printf(b, "], \"ncells\": %zu, \"cells_fnv1a64\": \"%016" PRIx64 "\"",
+			              g->ncells, g->hash);
+		else
+			mq_buf_str(b, "]");
+		mq_buf_str(b, ", \"cells\": [");
+		size_t listed = 0;
 		for (size_t c = 0; c < g->ncells; c++) {
 			const mq_cell *cl = &g->cells[c];
-			mq_buf_str(b, c ? ",\n      {\"cell\": " : "\n      {\"cell\": ");
+			if (compact && cl->status == MQ_CELL_PENDING)
+				continue;
+			mq_buf_str(b, listed++ ? ",\n      {" : "\n      {");
+			mq_buf_str(b, "\"cell\": ");
 			str_or_null(b, cl->key);
 			mq_buf_printf(b, ", \"seed\": \"%" PRIu64 "\", \"status\": \"%s\"", cl->seed,
 			              cell_status[cl->status]);
 			if (cl->status == MQ_CELL_DONE || cl->status == MQ_CELL_FAILED)
 				mq_buf_printf(b, ", \"seconds\": %.6f", cl->seconds);
+			if (compact) /* after these: a cell's text starts as in the full form */
+				mq_buf_printf(b, ", \"index\": %zu", c);
 			if (cl->rank >= 0)
 				mq_buf_printf(b, ", \"%s\": %ld", m->cell_by ? m->cell_by : "rank", cl->rank);
 			if (cl->held) {
@@ -297,7 +365,7 @@ static void render(mq_buf *b, const mq_manifest *m, mq_results *const *files, si
 			}
 			mq_buf_char(b, '}');
 		}
-		mq_buf_str(b, g->ncells ? "\n    ]}" : "]}");
+		mq_buf_str(b, listed ? "\n    ]}" : "]}");
 	}
 	mq_buf_str(b, m->ngrids ? "\n  ]\n}\n" : "]\n}\n");
 }

@@ -31,9 +31,21 @@
  *     "files": [{"name", "bytes", "rows"}], "loose_rows",
  *     "loose": [rows written outside cells, records with their grid
  *               position: shards only],
- *     "grids": [{"axes": [...], "cells": [{"cell", "seed", "status",
- *                "seconds", "rank" or "shard" (who ran it: MPI, merge),
- *                "rows" (records, while held)}]}] }
+ *     "grids": [{"axes": [...], "ncells", "cells_fnv1a64", "cells":
+ *                [{"index", "cell", "seed", "status", "seconds", "rank" or
+ *                "shard" (who ran it: MPI, merge), "rows" (records, while
+ *                held)}]}] }
+ *
+ * The compact grid form.  A grid lists only the cells reached (status other
+ * than pending), each with its index in the grid, so that the manifest
+ * grows with the cells run, not with the cells planned: a 1000 x 1000 grid
+ * stopped after 4 cells writes 4 entries, not a million.  "ncells" and
+ * "cells_fnv1a64" (FNV-1a 64 over every planned cell's key and seed, each
+ * followed by a NUL) stand for the rest: a resumed run's grid must have as
+ * many cells and the same hash.  A shard's manifest (keep_loose) keeps the
+ * full form, every cell listed without "index", which `metriq merge` reads;
+ * resume reads both forms, so manifests written before the compact one
+ * still resume. 
  * "seed" values are strings of the unsigned 64-bit decimal: JSON readers
  * that hold numbers in doubles would round them. */
 #ifndef MQ_MANIFEST_H
@@ -61,6 +73,9 @@ typedef struct mq_grid {
 	size_t naxes;
 	mq_cell *cells;
 	size_t ncells;
+	uint64_t hash;          /* FNV-1a 64 of the cells' keys and seeds */
+	int keys_known;         /* 0: loaded in the compact form, the keys of cells
+	                         * not listed unknown (NULL) until the grid begins */
 } mq_grid;
 
 typedef struct mq_manifest {
@@ -109,6 +124,18 @@ mq_status mq_manifest_add_grid(mq_manifest *m, const char *const *axes, size_t n
 mq_status mq_manifest_write(const mq_manifest *m, const char *dir,
                             mq_results *const *files, size_t nfiles, char *err,
                             size_t errlen);
+
+/* Add a grid read in the compact form: ncells pending cells with no keys
+ * (mq_manifest_set_cell fills those listed, mq_manifest_fill_keys the rest). */
+mq_status mq_manifest_add_compact(mq_manifest *m, const char *const *axes, size_t naxes,
+                                  size_t ncells, uint64_t hash, size_t *index);
+/* Cell c's key and seed (a cell listed in a compact grid). */
+mq_status mq_manifest_set_cell(mq_grid *g, size_t c, const char *key, uint64_t seed);
+/* The hash of cells' keys and seeds, as "cells_fnv1a64" holds it. */
+uint64_t mq_cells_hash(const char *const *keys, const uint64_t *seeds, size_t ncells);
+/* The keys and seeds of a compact grid's unlisted cells, from the script's
+ * grid (whose hash matched). */
+mq_status mq_manifest_fill_keys(mq_grid *g, const char *const *keys, const uint64_t *seeds);
 
 void mq_manifest_free(mq_manifest *m);
 

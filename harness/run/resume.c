@@ -81,6 +81,38 @@ static int load_cell(mq_run *run, mq_cell *cell, const json_t *cl)
 	return 0;
 }
 
+/* A grid in the compact form (manifest.h): the listed cells by index. */
+static int load_compact(mq_run *run, const json_t *g, const json_t *axes, const json_t *cells)
+{
+	const json_t *n = json_object_get(g, "ncells");
+	const char *hash = mq_jv_str(g, "cells_fnv1a64");
+	size_t na = json_array_size(axes);
+	const char **an = calloc(na + 1, sizeof *an);
+	int ok = an && json_is_integer(n) && json_integer_value(n) >= 0 && hash;
+	for (size_t a = 0; ok && a < na; a++)
+		ok = (an[a] = json_string_value(json_array_get(axes, a))) != NULL;
+	size_t idx = 0;
+	if (ok)
+		ok = !mq_manifest_add_compact(&run->man, an, na, (size_t)json_integer_value(n),
+		                              strtoull(hash, NULL, 16), &idx);
+	free(an);
+	if (!ok)
+		return bad(run, "a compact grid without ncells or cells_fnv1a64");
+	mq_grid *gr = &run->man.grids[idx];
+	for (size_t c = 0; c < json_array_size(cells); c++) {
+		const json_t *cl = json_array_get(cells, c), *i = json_object_get(cl, "index");
+		const char *key = mq_jv_str(cl, "cell"), *seed = mq_jv_str(cl, "seed");
+		if (!json_is_integer(i) || json_integer_value(i) < 0
+		    || (size_t)json_integer_value(i) >= gr->ncells || !key || !seed)
+			return bad(run, "a grid with malformed cells");
+		size_t k = (size_t)json_integer_value(i);
+		if (mq_manifest_set_cell(gr, k, key, strtoull(seed, NULL, 10))
+		    || load_cell(run, &gr->cells[k], cl))
+			return -1;
+	}
+	return 0;
+}
+
 static int load_grids(mq_run *run, const json_t *top)
 {
 	const json_t *gs = json_object_get(top, "grids");
@@ -91,6 +123,11 @@ static int load_grids(mq_run *run, const json_t *top)
 		const json_t *axes = json_object_get(g, "axes"), *cells = json_object_get(g, "cells");
 		if (!json_is_array(axes) || !json_is_array(cells))
 			return bad(run, "a grid without axes or cells");
+		if (json_object_get(g, "ncells")) {
+			if (load_compact(run, g, axes, cells))
+				return -1;
+			continue;
+		}
 		size_t idx;
 		if (add_grid(run, axes, cells, &idx))
 			return -1;

@@ -65,10 +65,22 @@ int mq_run_grid_begin(mq_run *run, const char *const *axes, size_t naxes,
 	size_t g = run->grid_count;
 	if (g < run->man.ngrids) {
 		/* resuming: the record of this grid must be the same grid */
-		const mq_grid *r = &run->man.grids[g];
+		mq_grid *r = &run->man.grids[g];
 		int same = r->naxes == naxes && r->ncells == ncells;
 		for (size_t a = 0; same && a < naxes; a++)
 			same = !strcmp(r->axes[a], axes[a]);
+		if (same && !r->keys_known) {
+			/* the compact form (manifest.h): the hash stands for the cells
+			 * not listed, and the listed ones must sit where they were */
+			same = mq_cells_hash(keys, seeds, ncells) == r->hash;
+			for (size_t c = 0; same && c < ncells; c++)
+				same = !r->cells[c].key
+				       || (!strcmp(r->cells[c].key, keys[c]) && r->cells[c].seed == seeds[c]);
+			if (same && mq_manifest_fill_keys(r, keys, seeds)) {
+				snprintf(run->err, sizeof run->err, "out of memory");
+				return -1;
+			}
+		}
 		for (size_t c = 0; same && c < ncells; c++)
 			same = !strcmp(r->cells[c].key, keys[c]) && r->cells[c].seed == seeds[c];
 		if (!same) {
@@ -275,10 +287,66 @@ int mq_run_checks_columns(const mq_run *run)
 	return run->mode == MQ_ONE || run->mode == MQ_COORD;
 }
 
+/* The text of axis a's value in cell key k ("a=1,b=x"): where it starts
+ * and its length.  A value runs to the next ",NAME=" of the next axis, so
+ * a value holding a comma is still read whole. */
+static const char *axis_value(const mq_grid *g, const char *k, size_t a, size_t *len)
+{
+	const char *p = k;
+	for (size_t i = 0; i <= a; i++) {
+		size_t nl = strlen(g->axes[i]);
+		if (strncmp(p, g->axes[i], nl) || p[nl] != '=')
+			return NULL;
+		p += nl + 1;
+		const char *end = p + strlen(p);
+		if (i + 1 < g->naxes) {
+			size_t ml = strlen(g->axes[i + 1]);
+			for (const char *q = strchr(p, ','); q; q = strchr(q + 1, ','))
+				if (!strncmp(q + 1, g->axes[i + 1], ml) && q[1 + ml] == '=') {
+					end = q;
+					break;
+				}
+		}
+		if (i == a) {
+			*len = (size_t)(end - p);
+			return p;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return NULL;
+}
+
+/* A row written in a cell that names one of the grid's axes must give
+ * the cell's value: a row saying x = 99 in cell x = 1 would be filed
+ * under coordinates it did not come from.  0, or -1 with run->err. */
+static int row_fits_cell(mq_run *run, size_t n, const char *const *names,
+                         const char *const *texts, const size_t *lens)
+{
+	const mq_grid *g = &run->man.grids[run->grid];
+	const char *key = g->cells[run->cell].key;
+	for (size_t i = 0; i < n; i++)
+		for (size_t a = 0; a < g->naxes; a++) {
+			size_t vl;
+			const char *v;
+			if (strcmp(names[i], g->axes[a]) || !(v = axis_value(g, key, a, &vl)))
+				continue;
+			if (vl != lens[i] || memcmp(v, texts[i], vl)) {
+				snprintf(run->err, sizeof run->err, "column '%s' is %.*s in cell %.200s, whose "
+				         "%s is %.*s: a row written in a cell must agree with its coordinates",
+				         names[i], (int)(lens[i] > 100 ? 100 : lens[i]), texts[i], key,
+				         names[i], (int)(vl > 100 ? 100 : vl), v);
+				return -1;
+			}
+		}
+	return 0;
+}
+
 int mq_run_row(mq_run *run, mq_results *r, size_t n, const char *const *names,
                const char *const *texts, const size_t *lens)
 {
 	if (run->cell >= 0) {
+		if (run->grid >= 0 && row_fits_cell(run, n, names, texts, lens))
+			return -1;
 		mq_rows_add(&run->unit, 0, r->name, n, names, texts, lens);
 		if (mq_results_pending(r, names, n) || !mq_buf_ok(&run->unit)) {
 			snprintf(run->err, sizeof run->err, "out of memory");
@@ -320,7 +388,10 @@ size_t mq_run_unfinished(const mq_run *run, mq_buf *b, size_t max)
 				continue;
 			if (n < max) {
 				mq_buf_str(b, n ? ", " : "");
-				mq_buf_str(b, cl->key);
+				if (cl->key)
+					mq_buf_str(b, cl->key);
+				else /* a compact grid's cell the run has not reached */
+					mq_buf_printf(b, "cell %zu of grid %zu", c + 1, g + 1);
 				if (cl->status == MQ_CELL_RUNNING && cl->rank >= 0)
 					mq_buf_printf(b, " (rank %ld)", cl->rank);
 			}
@@ -380,6 +451,35 @@ int mq_run_set_params(mq_run *run, const json_t *params)
 	return mq_run_flush(run, 1);
 }
 
+/* Whether params text now is the record's then, read as a reader of the
+ * manifest reads it: a string's bytes that are not UTF-8 are recorded as
+ * the Latin-1 characters (jv.h), and a manifest written before NaN had its
+ * marker holds null for it. */
+static int same_params(const char *now, const char *then)
+{
+	if (!strcmp(now, then))
+		return 1;
+	char err[64];
+	json_t *v = mq_jv_load(now, strlen(now), err, sizeof err);
+	mq_buf b = MQ_BUF_INIT, old = MQ_BUF_INIT;
+	mq_jv_compact(&b, v);
+	json_decref(v);
+	static const char mark[] = "\"\\u0000nan\"";
+	for (const char *p = b.p ? b.p : ""; *p;) {
+		const char *m = strstr(p, mark);
+		size_t n = m ? (size_t)(m - p) : strlen(p);
+		mq_buf_add(&old, p, n);
+		if (m)
+			mq_buf_str(&old, "null");
+		p += n + (m ? sizeof mark - 1 : 0);
+	}
+	int same = v && mq_buf_ok(&b) && mq_buf_ok(&old) &&
+	           (!strcmp(b.p, then) || !strcmp(old.p ? old.p : "", then));
+	mq_buf_free(&b);
+	mq_buf_free(&old);
+	return same;
+}
+
 int mq_run_check_params(mq_run *run, const char *params_json)
 {
 	if (!run->prior.present)
@@ -387,7 +487,7 @@ int mq_run_check_params(mq_run *run, const char *params_json)
 	const char *now = params_json ? params_json : "null";
 	const char *then = run->prior.params_json ? run->prior.params_json : "null";
 	/* a record of no work (killed before its first cell) binds nothing */
-	if (strcmp(now, then) && run->prior.committed) {
+	if (!same_params(now, then) && run->prior.committed) {
 		run->writable = 0;
 		snprintf(run->err, sizeof run->err,
 		         "cannot resume: params %.200s differ from the manifest's %.200s", now, then);
