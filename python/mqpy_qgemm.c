@@ -151,12 +151,12 @@ static PyObject *qmm_error(mq_status s, const mq_qmatmul_cfg *cfg, const char *a
 		return mqpy_status(s, NULL, "NaN or Inf in L or R (absmax scaling needs finite data)");
 	if (s == MQ_EOPTION && cfg->accum == MQ_ACCUM_MODEL) {
 		PyErr_Format(PyExc_ValueError, "accum: '%s' models an FP8 tensor core: both operands "
-		             "must be e4m3 or e5m2, got %s x %s", accname, cfg->lhs.q.fmt.name,
+		             "must be e4m3 or e5m2, got lhs %s x rhs %s", accname, cfg->lhs.q.fmt.name,
 		             cfg->rhs.q.fmt.name);
 		return NULL;
 	}
 	if (s == MQ_EOPTION) {
-		PyErr_Format(PyExc_ValueError, "accum: '%s' is not available for %s x %s (exact needs "
+		PyErr_Format(PyExc_ValueError, "accum: '%s' is not available for lhs %s x rhs %s (exact needs "
 		             "formats of at most 8 bits or int up to int16; use accum='fp32')", accname,
 		             cfg->lhs.q.fmt.name, cfg->rhs.q.fmt.name);
 		return NULL;
