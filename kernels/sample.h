@@ -59,6 +59,34 @@ mq_status mq_dist_check(const mq_dist *d);
 /* Fill x[0..n) with n draws of d from the stream `seed` (see above). */
 mq_status mq_sample(const mq_dist *d, uint64_t seed, float *x, size_t n);
 
+/* The generator behind a draw.  MQ_GEN_GSL is the recipe above (the
+ * reference).  MQ_GEN_PHILOX (sample_philox.c) is counter-based: x[i] is a
+ * function of (d, seed, i) only, so a draw splits over threads with the
+ * same bits and n draws are a prefix of n+m.  Its recipe, with
+ * W(i, k, use) the four words of Philox4x32-10 (key = seed, counter words
+ * (i low, i high, k, use)), U(h, l) = (((h << 21) ^ (l >> 11)) + 1) 2^-53 in
+ * (0, 1] and N(w) = sqrt(-2 log U(w0, w1)) cos(2 pi w2 2^-32):
+ *     normal(mean, sd)     mean + sd N(W(i, 0, 0))
+ *     t(nu)                Z / sqrt(V / nu), Z = N(W(i, 0, 0)), V = 2 G(nu / 2),
+ *                          G: Marsaglia-Tsang, attempt k on W(i, k, 1), its
+ *                          uniform (w3 + 1/2) 2^-32; nu / 2 < 1 boosted by
+ *                          U(W(i, 0, 2))^(2 / nu)
+ *     t(inf)               Z
+ *     lognormal(mu, sigma) exp(mu + sigma N(W(i, 0, 0)))
+ *     laplace(b)           -+ b log U(W(i, 0, 3)), minus when w2 of it is odd
+ *     uniform(a, b)        a + (b - a) (1 - U(W(i, 0, 3)))
+ * each computed in double and rounded to float32.  Its variates follow the
+ * distributions (tests/test_sample_philox.c holds them to GSL's CDFs), not
+ * GSL's streams. */
+typedef enum { MQ_GEN_GSL, MQ_GEN_PHILOX } mq_gen;
+
+/* Fill x[0..n) from generator gen; nthreads >= 2 splits a philox draw over
+ * threads (the bits do not depend on it; GSL's ignores it). */
+mq_status mq_sample_gen(const mq_dist *d, mq_gen gen, uint64_t seed, float *x, size_t n,
+                        int nthreads);
+/* Elements first .. first+n-1 of the philox stream, into x[0..n). */
+mq_status mq_sample_philox(const mq_dist *d, uint64_t seed, uint64_t first, float *x, size_t n);
+
 /* The same, one function a distribution. */
 mq_status mq_sample_normal(uint64_t seed, double mean, double sd, float *x, size_t n);
 mq_status mq_sample_t(uint64_t seed, double nu, float *x, size_t n);

@@ -6,10 +6,18 @@
  *   metriq.laplace(shape [, b = 1 [, seed]])
  *   metriq.uniform(shape [, a = 0 [, b = 1 [, seed]]])
  *
- * Without a seed a call takes the run's next implicit seed (run.h). */
+ * Without a seed a call takes the run's next implicit seed (run.h).  An
+ * optional last argument after the seed names the generator (sample.h):
+ * "gsl" (the default: GSL's MT19937 and variate routines, the reference)
+ * or "philox" (counter-based, on the run's --threads, same bits for any
+ * thread count):  metriq.studentt({n, n}, 3, seed, "philox").  A seed of
+ * nil takes the implicit one, as without the argument. */
 #include <math.h>
 
 #include "lmetriq.h"
+#include "run.h"
+
+static const char *const generators[] = {"gsl", "philox", NULL};
 
 typedef struct dist_def {
 	mq_dist_kind kind;
@@ -54,9 +62,10 @@ static int sample(lua_State *L, const dist_def *d)
 	if (d->kind == MQ_DIST_UNIFORM)
 		luaL_argcheck(L, p[0] <= p[1], 3, "b must be >= a");
 	uint64_t seed = mq_optseed(L, 2 + d->nparams);
+	mq_gen gen = (mq_gen)luaL_checkoption(L, 3 + d->nparams, "gsl", generators);
 	mq_tensor *t = mq_newtensor(L, nd, dim);
 	mq_dist dist = {d->kind, p[0], p[1]};
-	mq_status s = mq_sample(&dist, seed, t->data, t->n);
+	mq_status s = mq_sample_gen(&dist, gen, seed, t->data, t->n, mq_run_get(L)->threads);
 	if (s == MQ_ENONFINITE)
 		return luaL_error(L, "a draw is beyond float32's range (parameters too extreme)");
 	if (s)
