@@ -6,10 +6,10 @@ set(MQ_LUA ${CMAKE_CURRENT_LIST_DIR}/lua)
 set(MQ_LUA_OUT ${CMAKE_CURRENT_BINARY_DIR}/lua-out)
 
 # mq_run_test(NAME SCRIPT [RC rc] [ERR text] [LINES file:n] [MANIFEST text]
-#             [OUT dir] [KEEP] [ARGS ...])
+#             [HEADER file:line] [OUT dir] [KEEP] [ARGS ...])
 # OUT: the output folder's name (default NAME); KEEP: do not empty it first.
 function(mq_run_test name script)
-  cmake_parse_arguments(T "KEEP" "RC;ERR;LINES;MANIFEST;OUT" "ARGS" ${ARGN})
+  cmake_parse_arguments(T "KEEP" "RC;ERR;LINES;MANIFEST;HEADER;OUT" "ARGS" ${ARGN})
   if(NOT T_OUT)
     set(T_OUT ${name})
   endif()
@@ -32,6 +32,9 @@ function(mq_run_test name script)
   if(DEFINED T_MANIFEST)
     string(REPLACE ";" "\\;" man "${T_MANIFEST}")
     list(APPEND defs "-DMANIFEST=${man}")
+  endif()
+  if(DEFINED T_HEADER)
+    list(APPEND defs "-DHEADER=${T_HEADER}")
   endif()
   if(T_ARGS)
     string(REPLACE ";" "\\;" args "${T_ARGS}")
@@ -59,6 +62,10 @@ mq_run_test(lua_no_script api.lua RC 2 ARGS extra.lua ERR "one script at a time"
 mq_run_test(lua_bad_option api.lua RC 2 ARGS --thread 2 ERR "unknown option '--thread'")
 mq_run_test(lua_bad_threads api.lua RC 2 ARGS --threads 0 ERR "--threads '0'")
 mq_run_test(lua_bad_seed api.lua RC 2 ARGS --seed -1 ERR "--seed '-1'")
+
+# ---- the column order: the rule, or the script's own (results.h) ----
+mq_run_test(lua_order_given order.lua ARGS --quiet HEADER given.csv:z,nu,format,a LINES given.csv:5)
+mq_run_test(lua_order_natural order.lua ARGS --quiet HEADER natural.csv:nu,format,a,z)
 
 # ---- bad input to every binding: message, exit status 1, and the CSV
 #      holds the header and the one cell that completed ----
@@ -123,6 +130,13 @@ mq_bad_input(newindex_value "tensor elements are numbers, not string")
 mq_bad_input(format_name "bad argument #1 to 'format' (unknown format 'e9m9'")
 mq_bad_input(results_name "bad argument #1 to 'results' (bad results name 'a/b'")
 mq_bad_input(write_column "bad argument #1 to 'write' (column 'extra' is not in the header of bad_input.csv (step, ok))")
+mq_bad_input(order_lacks "bad argument #1 to 'write' (row lacks column 'ok' (ordered.csv's columns: step, ok))")
+mq_bad_input(order_extra "bad argument #1 to 'write' (column 'extra' is not among ordered.csv's columns (step, ok))")
+mq_bad_input(order_other "bad argument #2 to 'results' (ordered.csv has another explicit order (step, ok))")
+mq_bad_input(order_header "bad argument #2 to 'results' (bad_input.csv has another header (step, ok))")
+mq_bad_input(order_twice "bad argument #2 to 'results' (column 'ok' is listed twice)")
+mq_bad_input(order_type "bad argument #2 to 'results' (columns[2] is a number, not a column name)")
+mq_bad_input(order_option "bad argument #2 to 'results' (unknown option 'column' (known: columns))")
 mq_bad_input(write_value "bad argument #1 to 'write' (column 'step' is a table")
 mq_bad_input(derive_seed "bad argument #1 to 'derive' (number expected, got string)")
 mq_bad_input(params_twice "params declared twice")

@@ -76,6 +76,7 @@ void mq_results_free(mq_results *r)
 	if (!r)
 		return;
 	free_cols(r);
+	free_strs(r->order, r->norder);
 	mq_results_unit_end(r);
 	mq_buf_free(&r->committed);
 	free(r->name);
@@ -104,6 +105,109 @@ static mq_status set_cols(mq_results *r, const char *const *cols, const size_t *
 	mq_status s = copy_names(&r->cols, cols, lens, n);
 	r->ncols = s ? 0 : n;
 	return s;
+}
+
+/* names joined by ", ", for a message; "" if out of memory */
+static void join(mq_buf *b, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			mq_buf_str(b, ", ");
+		mq_buf_str(b, names[i]);
+	}
+	mq_buf_char(b, 0);
+}
+
+static int same_names(const char *const *a, const char *const *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(a[i], b[i]))
+			return 0;
+	return 1;
+}
+
+static mq_status order_error(const char *what, const char *const *names, size_t n,
+                             const char *a, const char *b, char *err, size_t errlen)
+{
+	mq_buf h = MQ_BUF_INIT;
+	join(&h, names, n);
+	snprintf(err, errlen, what, a, b, mq_buf_ok(&h) ? h.p : "");
+	mq_buf_free(&h);
+	return MQ_EOPTION;
+}
+
+mq_status mq_results_set_order(mq_results *r, const char *const *cols, size_t n, char *err,
+                               size_t errlen)
+{
+	if (n == 0) {
+		snprintf(err, errlen, "%s.csv: an explicit order needs at least one column", r->name);
+		return MQ_EOPTION;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!mq_results_col_ok(cols[i])) {
+			snprintf(err, errlen, "bad column name '%s' (1 to 128 bytes, no comma, quote or "
+			         "line break)", cols[i]);
+			return MQ_EOPTION;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(cols[i], cols[j])) {
+				snprintf(err, errlen, "column '%s' is listed twice", cols[i]);
+				return MQ_EOPTION;
+			}
+	}
+	const char *const *had = r->order ? (const char *const *)r->order
+	                                  : (const char *const *)r->cols;
+	size_t nhad = r->order ? r->norder : r->ncols;
+	if (had && (nhad != n || !same_names(had, cols, n)))
+		return order_error("%s.csv %s (%s)", had, nhad, r->name,
+		                   r->order ? "has another explicit order" : "has another header",
+		                   err, errlen);
+	if (r->order)
+		return MQ_OK;
+	mq_status s = copy_names(&r->order, cols, NULL, n);
+	r->norder = s ? 0 : n;
+	if (s)
+		snprintf(err, errlen, "%s.csv: out of memory", r->name);
+	return s;
+}
+
+/* Move the name equal to want, if it is among cols[i..n), to cols[i]. */
+static int bring(const char **cols, size_t i, size_t n, const char *want)
+{
+	for (size_t j = i; j < n; j++)
+		if (!strcmp(cols[j], want)) {
+			const char *t = cols[i];
+			cols[i] = cols[j];
+			cols[j] = t;
+			return 1;
+		}
+	return 0;
+}
+
+static int namecmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+mq_status mq_results_order(const mq_results *r, const char *const *axes, size_t naxes,
+                           const char **cols, size_t n, char *err, size_t errlen)
+{
+	const char *const *order = (const char *const *)r->order;
+	if (order) {
+		for (size_t i = 0; i < r->norder; i++)
+			if (!bring(cols, i, n, order[i]))
+				return order_error("row lacks column '%s' (%s.csv's columns: %s)", order,
+				                   r->norder, order[i], r->name, err, errlen);
+		if (n > r->norder)
+			return order_error("column '%s' is not among %s.csv's columns (%s)", order,
+			                   r->norder, cols[r->norder], r->name, err, errlen);
+		return MQ_OK;
+	}
+	size_t first = 0;
+	for (size_t a = 0; a < naxes; a++)
+		first += (size_t)bring(cols, first, n, axes[a]);
+	qsort(cols + first, n - first, sizeof *cols, namecmp);
+	return MQ_OK;
 }
 
 long mq_results_col(const mq_results *r, const char *col, size_t len)

@@ -163,7 +163,8 @@ int mq_run_commit_rows(mq_run *run, const char *p, size_t len, const char *cell)
 /* Whether a row's columns are checked when the script writes it (else when
  * it commits; see Modes). */
 int mq_run_checks_columns(const mq_run *run);
-/* A row written by the script to r: n columns in natural order.  In a cell
+/* A row written by the script to r: n columns in the order
+ * mq_results_order gives (results.h).  In a cell
  * it joins the cell's records; outside cells it is committed at once
  * (kept, in a shard).  1 if it was taken, 0 if dropped (an earlier run
  * wrote it, or another rank writes it), -1 with run->err. */
