@@ -60,8 +60,12 @@ mq_run_test(lua_set_noparams noparams.lua RC 1 ARGS --set x=1
 mq_run_test(lua_syntax_error syntax_error.lua RC 1 ERR "syntax_error.lua:4: unexpected symbol")
 mq_run_test(lua_no_script api.lua RC 2 ARGS extra.lua ERR "one script at a time")
 mq_run_test(lua_bad_option api.lua RC 2 ARGS --thread 2 ERR "unknown option '--thread'")
-mq_run_test(lua_bad_threads api.lua RC 2 ARGS --threads 0 ERR "--threads '0'")
-mq_run_test(lua_bad_seed api.lua RC 2 ARGS --seed -1 ERR "--seed '-1'")
+mq_run_test(lua_bad_threads api.lua RC 2 ARGS --threads 0 ERR "--threads: '0' is not an integer in 1..4096")
+mq_run_test(lua_bad_threads_big api.lua RC 2 ARGS --threads=4097 ERR "--threads: '4097' is not an integer in 1..4096")
+mq_run_test(lua_bad_seed api.lua RC 2 ARGS --seed -1 ERR "--seed: '-1' is not a decimal integer")
+mq_run_test(lua_bad_seed_hex api.lua RC 2 ARGS --seed 0x10 ERR "--seed: '0x10' is not a decimal integer")
+mq_run_test(lua_set_malformed api.lua RC 2 ARGS --set foo ERR "--set 'foo': expected key=value")
+mq_run_test(lua_no_value api.lua RC 2 ARGS --out ERR "option '--out' needs a value")
 
 # ---- the column order: the rule, or the script's own (results.h) ----
 mq_run_test(lua_order_given order.lua ARGS --quiet HEADER given.csv:z,nu,format,a LINES given.csv:5)

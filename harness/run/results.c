@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 int mq_results_name_ok(const char *name)
 {
 	size_t n = strlen(name);
@@ -26,22 +28,12 @@ int mq_results_col_ok(const char *col)
 	return n > 0 && n <= 128 && !strpbrk(col, ",\"\r\n");
 }
 
-static char *dupstr(const char *s, size_t n)
-{
-	char *d = malloc(n + 1);
-	if (d) {
-		memcpy(d, s, n);
-		d[n] = 0;
-	}
-	return d;
-}
-
 mq_results *mq_results_new(const char *name)
 {
 	mq_results *r = calloc(1, sizeof *r);
 	if (!r)
 		return NULL;
-	r->name = dupstr(name, strlen(name));
+	r->name = mq_strdup(name);
 	if (!r->name) {
 		free(r);
 		return NULL;
@@ -90,7 +82,7 @@ static mq_status copy_names(char ***out, const char *const *cols, const size_t *
 	if (!v)
 		return MQ_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		v[i] = dupstr(cols[i], lens ? lens[i] : strlen(cols[i]));
+		v[i] = mq_strndup(cols[i], lens ? lens[i] : strlen(cols[i]));
 		if (!v[i]) {
 			free_strs(v, i);
 			return MQ_ENOMEM;
@@ -237,24 +229,6 @@ const char *const *mq_results_fits(const mq_results *r, size_t *n)
 	return r->pcols ? (const char *const *)r->pcols : NULL;
 }
 
-static void field(mq_buf *b, const char *s, size_t n)
-{
-	int quote = 0;
-	for (size_t i = 0; i < n && !quote; i++)
-		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
-	if (!quote) {
-		mq_buf_add(b, s, n);
-		return;
-	}
-	mq_buf_char(b, '"');
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '"')
-			mq_buf_char(b, '"');
-		mq_buf_char(b, s[i]);
-	}
-	mq_buf_char(b, '"');
-}
-
 mq_status mq_results_add_row(mq_results *r, const mq_row *row, char *err, size_t errlen)
 {
 	size_t pos = 0;
@@ -316,7 +290,7 @@ mq_status mq_results_add_row(mq_results *r, const mq_row *row, char *err, size_t
 		if (i)
 			mq_buf_char(&r->committed, ',');
 		if (fields[i])
-			field(&r->committed, fields[i], flens[i]);
+			mq_buf_csv(&r->committed, fields[i], flens[i]);
 	}
 	mq_buf_char(&r->committed, '\n');
 	free(fields);

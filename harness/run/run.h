@@ -64,6 +64,11 @@
 #include "params.h"
 #include "progress.h"
 #include "results.h"
+#include "util.h"
+
+/* The most threads a run takes: --threads, and what the bindings' calls
+ * (qmatmul, train) accept. */
+#define MQ_MAXTHREADS 4096
 
 typedef struct mq_prior_file {
 	char *name;             /* NAME of NAME.csv */
@@ -198,9 +203,6 @@ int mq_run_ready(mq_run *run);
 
 /* A whole file, NUL-terminated (len excludes the NUL); NULL with errno. */
 char *mq_read_all(const char *path, size_t *len);
-
-/* mkdir -p: 0, or -1 with errno. */
-int mq_mkdirs(const char *path);
 
 void mq_run_free(mq_run *run);
 
