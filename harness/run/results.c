@@ -229,72 +229,81 @@ const char *const *mq_results_fits(const mq_results *r, size_t *n)
 	return r->pcols ? (const char *const *)r->pcols : NULL;
 }
 
-mq_status mq_results_add_row(mq_results *r, const mq_row *row, char *err, size_t errlen)
+/* The first row committed: its columns, in its order, are the header. */
+static mq_status take_header(mq_results *r, const mq_row *row, char *err, size_t errlen)
 {
-	size_t pos = 0;
-	const char *name, *text;
-	size_t nl, tl;
-	if (!r->cols) {
-		/* the first row committed: its columns, in its order, are the header */
-		const char **names = calloc(row->ncols ? row->ncols : 1, sizeof *names);
-		size_t *lens = calloc(row->ncols ? row->ncols : 1, sizeof *lens);
-		mq_status s = names && lens ? MQ_OK : MQ_ENOMEM;
-		for (size_t i = 0; !s && i < row->ncols; i++)
-			mq_row_col(row, &pos, &names[i], &lens[i], &text, &tl);
-		if (!s)
-			s = set_cols(r, names, lens, row->ncols);
-		free(names);
-		free(lens);
-		if (s) {
-			snprintf(err, errlen, "%s.csv: out of memory", r->name);
-			return s;
-		}
-		for (size_t i = 0; i < r->ncols; i++) {
-			if (i)
-				mq_buf_char(&r->committed, ',');
-			mq_buf_str(&r->committed, r->cols[i]);
-		}
-		mq_buf_char(&r->committed, '\n');
-		pos = 0;
-	}
-	/* each field's column, checked whole before anything is written */
-	const char **fields = calloc(r->ncols ? r->ncols : 1, sizeof *fields);
-	size_t *flens = calloc(r->ncols ? r->ncols : 1, sizeof *flens);
-	if (!fields || !flens) {
-		free(fields);
-		free(flens);
+	size_t n = row->ncols ? row->ncols : 1, pos = 0, tl;
+	const char **names = calloc(n, sizeof *names), *text;
+	size_t *lens = calloc(n, sizeof *lens);
+	mq_status s = names && lens ? MQ_OK : MQ_ENOMEM;
+	for (size_t i = 0; !s && i < row->ncols; i++)
+		mq_row_col(row, &pos, &names[i], &lens[i], &text, &tl);
+	if (!s)
+		s = set_cols(r, names, lens, row->ncols);
+	free(names);
+	free(lens);
+	if (s) {
 		snprintf(err, errlen, "%s.csv: out of memory", r->name);
-		return MQ_ENOMEM;
+		return s;
 	}
+	for (size_t i = 0; i < r->ncols; i++) {
+		if (i)
+			mq_buf_char(&r->committed, ',');
+		mq_buf_str(&r->committed, r->cols[i]);
+	}
+	mq_buf_char(&r->committed, '\n');
+	return MQ_OK;
+}
+
+/* Each of the row's fields under its header column, into fields/flens
+ * (ncols slots, NULL where the row has none): the whole row is checked
+ * before anything is written. */
+static mq_status place_fields(const mq_results *r, const mq_row *row, const char **fields,
+                              size_t *flens, char *err, size_t errlen)
+{
+	size_t pos = 0, nl, tl;
+	const char *name, *text;
 	for (size_t i = 0; i < row->ncols; i++) {
 		mq_row_col(row, &pos, &name, &nl, &text, &tl);
 		long c = mq_results_col(r, name, nl);
 		if (c < 0) {
 			mq_buf h = MQ_BUF_INIT;
-			for (size_t j = 0; j < r->ncols; j++) {
-				if (j)
-					mq_buf_str(&h, ", ");
-				mq_buf_str(&h, r->cols[j]);
-			}
+			join(&h, (const char *const *)r->cols, r->ncols);
 			snprintf(err, errlen, "column '%.*s' is not in the header of %s.csv (%s)", (int)nl,
-			         name, r->name, h.p ? h.p : "");
+			         name, r->name, mq_buf_ok(&h) ? h.p : "");
 			mq_buf_free(&h);
-			free(fields);
-			free(flens);
 			return MQ_EOPTION;
 		}
 		fields[c] = text;
 		flens[c] = tl;
 	}
-	for (size_t i = 0; i < r->ncols; i++) {
+	return MQ_OK;
+}
+
+mq_status mq_results_add_row(mq_results *r, const mq_row *row, char *err, size_t errlen)
+{
+	mq_status s = r->cols ? MQ_OK : take_header(r, row, err, errlen);
+	if (s)
+		return s;
+	const char **fields = calloc(r->ncols ? r->ncols : 1, sizeof *fields);
+	size_t *flens = calloc(r->ncols ? r->ncols : 1, sizeof *flens);
+	if (!fields || !flens) {
+		snprintf(err, errlen, "%s.csv: out of memory", r->name);
+		s = MQ_ENOMEM;
+	} else {
+		s = place_fields(r, row, fields, flens, err, errlen);
+	}
+	for (size_t i = 0; !s && i < r->ncols; i++) {
 		if (i)
 			mq_buf_char(&r->committed, ',');
 		if (fields[i])
 			mq_buf_csv(&r->committed, fields[i], flens[i]);
 	}
-	mq_buf_char(&r->committed, '\n');
 	free(fields);
 	free(flens);
+	if (s)
+		return s;
+	mq_buf_char(&r->committed, '\n');
 	r->rows++;
 	r->dirty = 1;
 	if (!mq_buf_ok(&r->committed)) {
@@ -329,38 +338,19 @@ mq_status mq_results_flush(mq_results *r, const char *dir, char *err, size_t err
 		snprintf(err, errlen, "%s.csv: out of memory", r->name);
 		return MQ_ENOMEM;
 	}
-	char *tmp = path(dir, r->name, ".csv.tmp"), *dst = path(dir, r->name, ".csv");
-	mq_status s = MQ_OK;
-	FILE *f = tmp && dst ? fopen(tmp, "wb") : NULL;
-	if (!tmp || !dst) {
+	char *dst = path(dir, r->name, ".csv");
+	if (!dst) {
 		snprintf(err, errlen, "out of memory");
-		s = MQ_ENOMEM;
-	} else if (!f) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		s = MQ_EIO;
-	} else {
-		size_t w = fwrite(r->committed.p, 1, r->committed.len, f);
-		int e = w == r->committed.len ? 0 : errno;
-		if (fclose(f) && !e)
-			e = errno ? errno : EIO;
-		if (w != r->committed.len && !e)
-			e = EIO;
-		if (e) {
-			snprintf(err, errlen, "%s: %s", tmp, strerror(e));
-			remove(tmp);
-			s = MQ_EIO;
-		} else if (rename(tmp, dst)) {
-			snprintf(err, errlen, "rename %s: %s", tmp, strerror(errno));
-			remove(tmp);
-			s = MQ_EIO;
-		} else {
-			r->flushed = r->committed.len;
-			r->dirty = 0;
-		}
+		return MQ_ENOMEM;
 	}
-	free(tmp);
+	int rc = mq_write_atomic(dst, r->committed.p ? r->committed.p : "", r->committed.len, err,
+	                         errlen);
 	free(dst);
-	return s;
+	if (rc)
+		return MQ_EIO;
+	r->flushed = r->committed.len;
+	r->dirty = 0;
+	return MQ_OK;
 }
 
 mq_status mq_results_load(mq_results *r, const char *dir, size_t bytes, size_t rows,
