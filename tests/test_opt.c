@@ -241,6 +241,35 @@ static void test_pass_unknown(void)
 	CHECK(parse_in(&pass, "--threads x", &av) == MQ_OPT_ERROR, "pass_unknown hides bad values");
 }
 
+/* A function option gets each value whole, in order; its error is the
+ * parser's. */
+static char got[256];
+static int take(void *ctx, const char *v, char *e, size_t elen)
+{
+	if (!strchr(v, '=')) {
+		snprintf(e, elen, "--%s: '%s' is not key=value", (const char *)ctx, v);
+		return -1;
+	}
+	size_t n = strlen(got);
+	snprintf(got + n, sizeof got - n, "[%s]", v);
+	return 0;
+}
+
+static void test_func(void)
+{
+	char setname[] = "set";
+	mq_optfn fn = {take, setname};
+	const mq_opt fopts[] = {{"set", 0, MQ_OPT_FUNC, &fn, "K=V", "a value", 0, 0}, MQ_OPT_END};
+	const mq_optcmd fcmd = {"test", "", "", fopts, 0};
+	char **av;
+	got[0] = 0;
+	int r = parse_in(&fcmd, "--set a=1,2 x --set=b=c --set c=", &av);
+	CHECK(r == 1 && !strcmp(got, "[a=1,2][b=c][c=]"), "func: %d '%s' (%s)", r, got, err);
+	r = parse_in(&fcmd, "--set a=1 --set nokey", &av);
+	CHECK(r == MQ_OPT_ERROR && !strcmp(err, "--set: 'nokey' is not key=value"), "func error: %d '%s'",
+	      r, err);
+}
+
 static void test_help(void)
 {
 	FILE *f = tmpfile();
@@ -275,6 +304,7 @@ int main(void)
 	test_errors();
 	test_list_room();
 	test_pass_unknown();
+	test_func();
 	test_help();
 	if (failures)
 		fprintf(stderr, "%d failures\n", failures);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hash.h"
 #include "rng.h"
 
 int mq_token_of_byte(unsigned char c)
@@ -112,7 +113,7 @@ mq_status mq_corpus_load(const char *dir, double eval_frac, mq_corpus *c)
 		return MQ_EIO;
 	mq_status s = MQ_OK;
 	size_t tcap = 0, ecap = 0;
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = MQ_FNV1A64_INIT;
 	for (int i = 0; i < nf && s == MQ_OK; i++) {
 		char path[4096];
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -141,8 +142,8 @@ mq_status mq_corpus_load(const char *dir, double eval_frac, mq_corpus *c)
 		if (ferror(f))
 			s = MQ_EIO;
 		fclose(f);
-		for (size_t j = 0; s == MQ_OK && j < len; j++)
-			h = (h ^ bytes[j]) * 0x100000001b3ull;
+		if (s == MQ_OK)
+			h = mq_fnv1a64(bytes, len, h);
 		size_t cut = (size_t)((double)len * (1.0 - eval_frac));
 		if (s == MQ_OK)
 			s = append(&c->train, &c->ntrain, &tcap, bytes, cut);

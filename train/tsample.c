@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hash.h"
 #include "npywrite.h"
 
 struct mq_tsample {
@@ -119,11 +120,7 @@ const mq_tsample_row *mq_tsample_rows(const mq_tsample *s, size_t *n, uint64_t *
  * collision between two states of one buffer within a step) */
 static uint64_t hash_bytes(const void *p, size_t n)
 {
-	const unsigned char *b = p;
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h;
+	return mq_fnv1a64(p, n, MQ_FNV1A64_INIT);
 }
 
 /* op's blocks into [block][free][contract] */

@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "lock.h"
 #include "opt.h"
+#include "util.h"
 #include "advise.h"
 #include "metriq.h"
 #include "tensorfile.h"
@@ -184,73 +185,18 @@ static void csv_str(mq_buf *b, const char *s, int first)
 {
 	if (!first)
 		mq_buf_char(b, ',');
-	if (!strpbrk(s, ",\"\r\n")) {
-		mq_buf_str(b, s);
-		return;
-	}
-	mq_buf_char(b, '"');
-	for (; *s; s++) {
-		if (*s == '"')
-			mq_buf_char(b, '"');
-		mq_buf_char(b, *s);
-	}
-	mq_buf_char(b, '"');
+	mq_buf_csv(b, s, strlen(s));
 }
 
-/* Write text to DIR/NAME via DIR/NAME.tmp and rename(2), which replaces the
- * file atomically: a reader sees the old file or the new one, whole. */
+/* Text to DIR/NAME, atomically (util.h). */
 static int write_atomic(const char *dir, const char *name, const mq_buf *b)
 {
-	char tmp[4096], dst[4096];
-	if (snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name) >= (int)sizeof tmp ||
-	    snprintf(dst, sizeof dst, "%s/%s", dir, name) >= (int)sizeof dst)
+	char dst[4096], err[4400];
+	if (snprintf(dst, sizeof dst, "%s/%s", dir, name) >= (int)sizeof dst - 4)
 		return mq_cli_error("advise", "--out '%s': path too long", dir);
-	FILE *f = fopen(tmp, "wb");
-	if (!f)
-		return mq_cli_error("advise", "%s: %s", tmp, strerror(errno));
-	size_t w = fwrite(b->p ? b->p : "", 1, b->len, f);
-	int e = w == b->len ? 0 : errno ? errno : EIO;
-	if (fclose(f) && !e)
-		e = errno ? errno : EIO;
-	if (e) {
-		remove(tmp);
-		return mq_cli_error("advise", "%s: %s", tmp, strerror(e));
-	}
-	if (rename(tmp, dst)) {
-		e = errno;
-		remove(tmp);
-		return mq_cli_error("advise", "rename %s: %s", tmp, strerror(e));
-	}
+	if (mq_write_atomic(dst, b->p ? b->p : "", b->len, err, sizeof err))
+		return mq_cli_error("advise", "%s", err);
 	return 0;
-}
-
-static int make_dirs(const char *path)
-{
-	if (!*path) {
-		errno = ENOENT;
-		return -1;
-	}
-	size_t n = strlen(path);
-	char *p = malloc(n + 1);
-	if (!p)
-		return -1;
-	memcpy(p, path, n + 1);
-	for (char *s = p + 1;; s++) {
-		if (*s == '/' || *s == 0) {
-			char c = *s;
-			*s = 0;
-			if (mkdir(p, 0777) && errno != EEXIST) {
-				free(p);
-				return -1;
-			}
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	free(p);
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
 }
 
 static void shape_str(const mq_io_tensor *t, char *out, size_t len)
@@ -503,7 +449,7 @@ int mq_cmd_advise(int argc, char **argv)
 	} else if (o.out && out.tensors) {
 		char err[512];
 		int lock = -1;
-		if (make_dirs(o.out))
+		if (mq_mkdirs(o.out))
 			failed = mq_cli_error("advise", "--out '%s': %s", o.out, strerror(errno)) != 0;
 		else if ((lock = mq_lock_dir(o.out, err, sizeof err)) < 0)
 			failed = mq_cli_error("advise", "%s", err) != 0;

@@ -31,6 +31,7 @@
 
 #include "cli.h"
 #include "opt.h"
+#include "util.h"
 
 extern char **environ;
 
@@ -41,35 +42,6 @@ static const char about[] =
     "passed to metriq-bench, e.g. --benchmark_filter=BM_qgemm\n"
     "--benchmark_repetitions=3 (metriq-bench --help lists them).  Compare\n"
     "files with 'metriq compare'.\n";
-
-/* mkdir -p; 0 or -1 with errno set. */
-static int mkdirs(const char *path)
-{
-	char p[PATH_MAX];
-	size_t n = strlen(path);
-	if (n == 0 || n >= sizeof p) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(p, path, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (p[i] != '/' && p[i] != 0)
-			continue;
-		char c = p[i];
-		p[i] = 0;
-		if (mkdir(p, 0777) != 0 && errno != EEXIST)
-			return -1;
-		p[i] = c;
-	}
-	struct stat st;
-	if (stat(path, &st) != 0)
-		return -1;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		return -1;
-	}
-	return 0;
-}
 
 /* DIR/metriq-bench where DIR holds the running metriq; 0 or -1. */
 static int bench_path(char *out, size_t len)
@@ -179,7 +151,7 @@ int mq_cmd_bench(int argc, char **argv)
 		                    "Google Benchmark, Debian libbenchmark-dev, and METRIQ_BENCH=ON, "
 		                    "the default)", exe, strerror(errno));
 	}
-	if (mkdirs(dir) != 0) {
+	if (mq_mkdirs(dir) != 0) {
 		free(bargv);
 		return mq_cli_error("bench", "cannot create the output folder %s: %s", dir,
 		                    strerror(errno));

@@ -21,22 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <lua.h>   /* LUA_RELEASE, for the record */
 
 #include "cli.h"
 #include "jv.h"
+#include "opt.h"
 #include "rows.h"
-#include "lock.h"
 #include "run.h"
-
-static const char usage[] =
-    "usage: metriq merge OUT DIR... [--quiet]\n\n"
-    "Combines the shard folders of one run (metriq run SCRIPT --shard K/N, for\n"
-    "K = 0..N-1) into OUT: the CSV files and manifest.json that one\n"
-    "`metriq run SCRIPT` with the same params and seed writes, byte for byte\n"
-    "in the CSV files.  Shards of different scripts, params or seeds, a shard\n"
-    "given twice, a missing or an unfinished shard are refused, and nothing is\n"
-    "written.  See docs/cluster.md.\n";
+#include "lock.h"
 
 typedef struct shard {
 	const char *dir;
@@ -349,16 +340,6 @@ static char *merged_json(shard *s, size_t ns)
 	return b.p;
 }
 
-static char *dupstr(const char *s)
-{
-	if (!s)
-		return NULL;
-	char *d = malloc(strlen(s) + 1);
-	if (d)
-		strcpy(d, s);
-	return d;
-}
-
 /* Where and on what the first shard ran: git, machine. */
 static void describe_host(const json_t *t, mq_manifest *m)
 {
@@ -380,8 +361,8 @@ static int describe(shard *s, size_t ns, mq_run *run, int argc, char **argv)
 {
 	mq_manifest *m = &run->man;
 	const json_t *t = s[0].m;
-	m->script = dupstr(mq_jv_str(t, "script"));
-	m->name = dupstr(mq_jv_str(t, "name"));
+	m->script = mq_strdup(mq_jv_str(t, "script"));
+	m->name = mq_strdup(mq_jv_str(t, "name"));
 	const char *hash = mq_jv_str(t, "script_fnv1a64");
 	snprintf(m->script_hash, sizeof m->script_hash, "%s", hash ? hash : "");
 	mq_buf cmd = MQ_BUF_INIT;
@@ -391,7 +372,7 @@ static int describe(shard *s, size_t ns, mq_run *run, int argc, char **argv)
 		mq_buf_str(&cmd, argv[i]);
 	}
 	m->command = mq_buf_ok(&cmd) ? cmd.p : NULL;
-	m->params_json = strcmp(s[0].params, "null") ? dupstr(s[0].params) : NULL;
+	m->params_json = strcmp(s[0].params, "null") ? mq_strdup(s[0].params) : NULL;
 	const json_t *set = json_object_get(t, "set");
 	if (json_object_size(set)) {
 		mq_buf b = MQ_BUF_INIT;
@@ -413,11 +394,83 @@ static int describe(shard *s, size_t ns, mq_run *run, int argc, char **argv)
 	}
 	m->status = "done";
 	m->cell_by = "shard";
+	/* the binding that ran the shards, as they record it (s[0].m outlives
+	 * the manifest's last write) */
 	m->binding = "lua";
-	m->binding_version = LUA_RELEASE;
+	m->binding_version = mq_jv_str(json_object_get(t, "libraries"), "lua");
 	m->extra = merged_json(s, ns);
 	if (!m->script || !m->name || !m->command || !m->extra)
 		return fail("out of memory");
+	return 0;
+}
+
+static const char about[] =
+    "Combines the shard folders of one run (metriq run SCRIPT --shard K/N, for\n"
+    "K = 0..N-1) into OUT: the CSV files and manifest.json that one\n"
+    "`metriq run SCRIPT` with the same params and seed writes, byte for byte\n"
+    "in the CSV files.  Shards of different scripts, params or seeds, a shard\n"
+    "given twice, a missing or an unfinished shard are refused, and nothing is\n"
+    "written.  See docs/cluster.md.\n";
+
+/* The command line: OUT into *out, the folders into dirs (argc slots);
+ * their count, or -1 for --help (done), or -2 after a usage error
+ * (reported).  argv is left as given, for the manifest. */
+static long merge_args(int argc, char **argv, const char **out, const char **dirs, int *quiet)
+{
+	const mq_opt table[] = {
+	    {"quiet", 'q', MQ_OPT_FLAG, quiet, NULL, "no summary on stderr", 0, 0},
+	    MQ_OPT_END,
+	};
+	const mq_optcmd cmd = {"merge", "OUT DIR... [OPTIONS]", about, table, 0};
+	memcpy(dirs, argv, (size_t)argc * sizeof *dirs);
+	int n = mq_opt_parse(&cmd, argc, (char **)dirs, NULL);
+	if (n < 0)
+		return n == MQ_OPT_HELP ? -1 : -2;
+	if (n < 2) {
+		mq_opt_help(&cmd, stderr);
+		return -2;
+	}
+	*out = dirs[1];
+	memmove(dirs, dirs + 2, (size_t)(n - 1) * sizeof *dirs);
+	return n - 1;
+}
+
+/* Read and check every shard's manifest: 0, or -1 with err. */
+static int load_all(shard *s, const char *const *dirs, size_t nd)
+{
+	for (size_t i = 0; i < nd; i++) {
+		s[i].dir = dirs[i];
+		if (load(&s[i]))
+			return -1;
+	}
+	return check_set(s, nd);
+}
+
+/* Everything checks: now OUT (a fresh run's rules: files an earlier
+ * manifest there lists are removed first).  0, or -1 (reported). */
+static int write_out(mq_run *run, const shard *s, size_t nd, const char *out, int *lock)
+{
+	snprintf(run->name, sizeof run->name, "%s", run->man.name);
+	for (size_t i = 0; i < nd; i++) {
+		char a[4200], b[4200];
+		if (realpath(out, a) && realpath(s[i].dir, b) && !strcmp(a, b)) {
+			mq_cli_error("merge", "OUT is the shard folder %s: give another", s[i].dir);
+			return -1;
+		}
+	}
+	if (mq_mkdirs(out)) {
+		mq_cli_error("merge", "cannot create '%s': %s", out, strerror(errno));
+		return -1;
+	}
+	/* OUT is this merge's alone until it ends (lock.h) */
+	if ((*lock = mq_lock_dir(out, run->err, sizeof run->err)) < 0) {
+		mq_cli_error("merge", "%s", run->err);
+		return -1;
+	}
+	if (mq_run_load_prior(run, 0) || (run->writable = 1, mq_run_flush(run, 1))) {
+		mq_cli_error("merge", "%s", run->err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -425,98 +478,38 @@ int mq_cmd_merge(int argc, char **argv)
 {
 	const char *out = NULL;
 	const char **dirs = calloc((size_t)argc + 1, sizeof *dirs);
-	size_t nd = 0;
-	int quiet = 0, rc = 2, lock = -1;
+	int quiet = 0;
 	if (!dirs)
 		return mq_cli_error("merge", "out of memory");
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(usage, stdout);
-			free(dirs);
-			return 0;
-		}
-		if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q"))
-			quiet = 1;
-		else if (argv[i][0] == '-' && argv[i][1] == '-') {
-			free(dirs);
-			return mq_cli_error("merge", "unknown option '%s' (see 'metriq merge --help')",
-			                    argv[i]);
-		} else if (!out)
-			out = argv[i];
-		else
-			dirs[nd++] = argv[i];
-	}
-	if (!out || !nd) {
-		fputs(usage, stderr);
+	long nd = merge_args(argc, argv, &out, dirs, &quiet);
+	if (nd < 0) {
 		free(dirs);
-		return 2;
+		return nd == -1 ? 0 : 2;
 	}
 	if (!*out) {
 		free(dirs);
 		return mq_cli_error("merge", "OUT is empty: give a folder");
 	}
-
-	shard *s = calloc(nd, sizeof *s);
+	shard *s = calloc((size_t)nd, sizeof *s);
 	mq_run run;
 	memset(&run, 0, sizeof run);
 	run.grid = run.cell = -1;
 	run.mode = MQ_ONE;
-	if (!s) {
+	int rc = 1, lock = -1;
+	if (!s)
 		mq_cli_error("merge", "out of memory");
-		goto out;
-	}
-	rc = 1;
-	for (size_t i = 0; i < nd; i++) {
-		s[i].dir = dirs[i];
-		if (load(&s[i])) {
-			mq_cli_error("merge", "%s", err);
-			goto out;
-		}
-	}
-	if (check_set(s, nd)) {
+	else if (load_all(s, dirs, (size_t)nd))
 		mq_cli_error("merge", "%s", err);
-		goto out;
-	}
-	run.outdir = dupstr(out);
-	if (!run.outdir || describe(s, nd, &run, argc, argv) || build(s, nd, &run)) {
+	else if (!(run.outdir = mq_strdup(out)) || describe(s, (size_t)nd, &run, argc, argv)
+	         || build(s, (size_t)nd, &run))
 		mq_cli_error("merge", "%s", run.outdir ? err : "out of memory");
-		goto out;
-	}
-	snprintf(run.name, sizeof run.name, "%s", run.man.name);
-
-	/* everything checks: now OUT (a fresh run's rules: files an earlier
-	 * manifest there lists are removed first) */
-	for (size_t i = 0; i < nd; i++) {
-		char a[4200], b[4200];
-		if (realpath(out, a) && realpath(s[i].dir, b) && !strcmp(a, b)) {
-			mq_cli_error("merge", "OUT is the shard folder %s: give another", s[i].dir);
-			goto out;
-		}
-	}
-	if (mq_mkdirs(out)) {
-		mq_cli_error("merge", "cannot create '%s': %s", out, strerror(errno));
-		goto out;
-	}
-	if ((lock = mq_lock_dir(out, run.err, sizeof run.err)) < 0) {
-		mq_cli_error("merge", "%s", run.err);
-		goto out;
-	}
-	if (mq_run_load_prior(&run, 0)) {
-		mq_cli_error("merge", "%s", run.err);
-		goto out;
-	}
-	run.writable = 1;
-	if (mq_run_flush(&run, 1)) {
-		mq_cli_error("merge", "%s", run.err);
-		goto out;
-	}
-	if (!quiet)
+	else if (write_out(&run, s, (size_t)nd, out, &lock) == 0)
+		rc = 0;
+	if (rc == 0 && !quiet)
 		for (size_t i = 0; i < run.nres; i++)
-			fprintf(stderr, "metriq merge: %zu shards -> %s/%s.csv: %zu rows\n", nd, out,
+			fprintf(stderr, "metriq merge: %ld shards -> %s/%s.csv: %zu rows\n", nd, out,
 			        run.res[i]->name, run.res[i]->rows);
-	rc = 0;
-out:
-	for (size_t i = 0; s && i < nd; i++) {
+	for (size_t i = 0; s && i < (size_t)nd; i++) {
 		mq_buf_free(&s[i].loose);
 		free(s[i].params);
 		json_decref(s[i].m);

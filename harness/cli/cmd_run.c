@@ -36,6 +36,7 @@
 #include "lock.h"
 #include "lmetriq.h"
 #include "manifest.h"
+#include "opt.h"
 #include "comm.h"
 #include "paths.h"
 #include "run.h"
@@ -44,29 +45,7 @@
  * in manifest.c: the harness links whatever BLAS the kernels bring). */
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
-static const char usage[] =
-    "usage: metriq run SCRIPT.lua [--out DIR] [--set key=value ...] [--threads N]\n"
-    "                  [--seed N] [--shard K/N] [--resume] [--quiet] [--sandbox]\n"
-    "       mpirun -n N metriq run SCRIPT.lua [options]\n\n"
-    "Runs an experiment script (Lua 5.4 with the 'metriq' module; see\n"
-    "docs/lua-api.md).  Results go to DIR (default results/<script name>/):\n"
-    "one NAME.csv per results file and manifest.json, the record of the run.\n\n"
-    "  --out DIR        output folder\n"
-    "  --set key=value  a parameter the script declares with metriq.params{...}\n"
-    "                   (numbers, true/false, inf, lists a,b,c); repeatable\n"
-    "  --threads N      threads for the kernels (default: all cores); results\n"
-    "                   do not depend on it\n"
-    "  --seed N         run seed (default 1); cells derive theirs from it\n"
-    "  --shard K/N      run only the cells whose index (from 0, over the run's\n"
-    "                   grids in order) is K mod N, into DIR/shard-K-of-N, for\n"
-    "                   'metriq merge' (see docs/cluster.md)\n"
-    "  --resume         skip the cells DIR/manifest.json records as done (the\n"
-    "                   seed and --set values default to the manifest's)\n"
-    "  --quiet          no progress on stderr\n"
-    "  --sandbox        no os.execute, io.popen, file opening, C modules, debug\n"
-    "                   or binary chunks: for scripts from others (docs/lua-api.md)\n\n"
-    "Under mpirun, rank 0 deals the cells to the other ranks and writes the\n"
-    "files; the CSV files are those one process writes (docs/cluster.md).\n";
+enum { MQ_MAXSHARDS = 1000000 };
 
 /* ---- signals: stop the script at the next Lua instruction (lua.c) ----
  *
@@ -167,21 +146,6 @@ static int msghandler(lua_State *L)
 
 /* ---- helpers ---- */
 
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-	errno = 0;
-	if (!*s || *s == '-')
-		return 0;
-	/* decimal, or hex with 0x; not octal (a leading 0 is not a base) */
-	int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-	unsigned long long x = strtoull(s, &end, hex ? 16 : 10);
-	if (errno || *end)
-		return 0;
-	*v = (uint64_t)x;
-	return 1;
-}
-
 /* The command line as one shell-quoted string, for the manifest. */
 static char *command_line(int argc, char **argv)
 {
@@ -225,14 +189,6 @@ static char *set_json(const mq_setlist *set)
 	return b.p;
 }
 
-static char *dupstr(const char *s)
-{
-	char *d = malloc(strlen(s) + 1);
-	if (d)
-		strcpy(d, s);
-	return d;
-}
-
 /* ---- the command ---- */
 
 /* What the command line gives beyond the run itself. */
@@ -241,83 +197,72 @@ typedef struct opts {
 	int seed_given, sandbox;
 } opts;
 
-/* One option that takes a value (k: its index in parse_args's list). */
-static int take_value(mq_run *run, opts *o, int k, const char *val)
+static const char about[] =
+    "Runs an experiment script (Lua 5.4 with the 'metriq' module; see\n"
+    "docs/lua-api.md).  Results go to DIR (default results/<script name>/):\n"
+    "one NAME.csv per results file and manifest.json, the record of the run.\n\n"
+    "Under an MPI launcher (mpirun -n N metriq run SCRIPT.lua [OPTIONS]), rank\n"
+    "0 deals the cells to the other ranks and writes the files; the CSV files\n"
+    "are those one process writes (docs/cluster.md).\n";
+
+static int add_set(void *run, const char *val, char *err, size_t errlen)
 {
-	char err[256];
-	if (k == 0) {
-		o->out = val;
-	} else if (k == 1) {
-		if (mq_set_add(&run->set, val, err, sizeof err))
-			return run_error("%s", err);
-	} else if (k == 2) {
-		uint64_t t;
-		if (!parse_u64(val, &t) || t < 1 || t > 4096)
-			return run_error("--threads '%s': expected an integer from 1 to 4096", val);
-		run->threads = (int)t;
-	} else if (k == 3) {
-		if (!parse_u64(val, &run->seed))
-			return run_error("--seed '%s': expected an unsigned 64-bit integer", val);
-		o->seed_given = 1;
-	} else {
-		o->shard = val;
-	}
-	return 0;
+	return mq_set_add(&((mq_run *)run)->set, val, err, errlen) ? -1 : 0;
 }
 
 /* The options: 0, -1 for --help (done), or the exit status of a usage error. */
 static int parse_args(int argc, char **argv, mq_run *run, opts *o)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = NULL;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			if (speak)
-				fputs(usage, stdout);
-			return -1;
-		}
-		if (!strcmp(a, "--resume")) {
-			run->resume = 1;
-			continue;
-		}
-		if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
-			run->quiet = 1;
-			continue;
-		}
-		if (!strcmp(a, "--sandbox")) {
-			o->sandbox = 1;
-			continue;
-		}
-		if (!strncmp(a, "--", 2) && a[2]) {
-			/* --opt VALUE or --opt=VALUE */
-			const char *eq = strchr(a, '=');
-			size_t n = eq ? (size_t)(eq - a) : strlen(a);
-			static const char *const takes[] = {"--out", "--set", "--threads", "--seed", "--shard",
-			                                    NULL};
-			int k = -1;
-			for (int j = 0; takes[j]; j++)
-				if (strlen(takes[j]) == n && !strncmp(a, takes[j], n))
-					k = j;
-			if (k < 0)
-				return run_error("unknown option '%s' (see 'metriq run --help')", a);
-			if (eq)
-				val = eq + 1;
-			else if (i + 1 < argc)
-				val = argv[++i];
-			else
-				return run_error("%s needs a value", takes[k]);
-			if (take_value(run, o, k, val))
-				return 2;
-			continue;
-		}
-		if (run->script)
-			return run_error("one script at a time ('%s' and '%s')", run->script, a);
-		run->script = a;
-	}
-	if (!run->script) {
+	int64_t threads = 0;
+	mq_optfn set = {add_set, run};
+	const mq_opt table[] = {
+	    {"out", 0, MQ_OPT_STRING, &o->out, "DIR", "output folder", 0, 0},
+	    {"set", 0, MQ_OPT_FUNC, &set, "key=value", "a parameter the script declares with "
+	     "metriq.params{...}\n(numbers, true/false, inf, lists a,b,c); repeatable", 0, 0},
+	    {"threads", 0, MQ_OPT_INT, &threads, "N", "threads for the kernels (default: all "
+	     "cores); results\ndo not depend on it", 1, MQ_MAXTHREADS},
+	    {"seed", 0, MQ_OPT_SEED, &run->seed, "N", "run seed (default 1); cells derive theirs "
+	     "from it", 0, 0},
+	    {"shard", 0, MQ_OPT_STRING, &o->shard, "K/N", "run only the cells whose index (from 0, "
+	     "over the run's\ngrids in order) is K mod N, into DIR/shard-K-of-N, for\n'metriq merge' "
+	     "(see docs/cluster.md)", 0, 0},
+	    {"resume", 0, MQ_OPT_FLAG, &run->resume, NULL, "skip the cells DIR/manifest.json "
+	     "records as done (the\nseed and --set values default to the manifest's)", 0, 0},
+	    {"quiet", 'q', MQ_OPT_FLAG, &run->quiet, NULL, "no progress on stderr", 0, 0},
+	    {"sandbox", 0, MQ_OPT_FLAG, &o->sandbox, NULL, "no os.execute, io.popen, file opening, "
+	     "C modules, debug\nor binary chunks: for scripts from others (docs/lua-api.md)", 0, 0},
+	    MQ_OPT_END,
+	};
+	const mq_optcmd cmd = {"run", "SCRIPT.lua [OPTIONS]", about, table, 0};
+	int seen[sizeof table / sizeof table[0]];
+	char err[512];
+	/* the parser moves the positionals forward: argv stays as given, for
+	 * the manifest's command line */
+	char **av = malloc(((size_t)argc + 1) * sizeof *av);
+	if (!av)
+		return run_error("out of memory");
+	memcpy(av, argv, (size_t)argc * sizeof *av);
+	av[argc] = NULL;
+	int n = mq_opt_getargs(&cmd, argc, av, seen, err, sizeof err);
+	const char *first = n >= 1 ? av[1] : NULL, *second = n >= 2 ? av[2] : NULL;
+	free(av);
+	if (n == MQ_OPT_HELP) {
 		if (speak)
-			fputs(usage, stderr);
+			mq_opt_help(&cmd, stdout);
+		return -1;
+	}
+	if (n == MQ_OPT_ERROR)
+		return run_error("%s", err);
+	if (n > 1)
+		return run_error("one script at a time ('%s' and '%s')", first, second);
+	if (n == 0) {
+		if (speak)
+			mq_opt_help(&cmd, stderr);
 		return 2;
 	}
+	run->threads = (int)threads;
+	o->seed_given = seen[3] > 0;
+	run->script = first;
 	static char found[4096]; /* NAME, or the installed experiments/NAME.lua (paths.h) */
 	if (mq_find_script(run->script, found, sizeof found) == 0)
 		run->script = found;
@@ -327,14 +272,19 @@ static int parse_args(int argc, char **argv, mq_run *run, opts *o)
 /* --shard K/N: decimal, 0 <= K < N.  0, or the exit status of an error. */
 static int parse_shard(mq_run *run, const char *shard)
 {
-	char kt[24], nt[24];
+	char kt[24];
 	const char *slash = strchr(shard, '/');
-	uint64_t k, n;
-	if (!slash || (size_t)(slash - shard) >= sizeof kt || strlen(slash + 1) >= sizeof nt
-	    || (memcpy(kt, shard, (size_t)(slash - shard)), kt[slash - shard] = 0,
-	        strcpy(nt, slash + 1), !parse_u64(kt, &k) || !parse_u64(nt, &n))
-	    || n < 1 || n > 1000000 || k >= n)
-		return run_error("--shard '%s': expected K/N with 0 <= K < N (K counts from 0)", shard);
+	int64_t k = -1, n = 0;
+	if (slash && (size_t)(slash - shard) < sizeof kt) {
+		memcpy(kt, shard, (size_t)(slash - shard));
+		kt[slash - shard] = 0;
+		if (mq_opt_int(slash + 1, 1, MQ_MAXSHARDS, &n, "", NULL, 0)
+		    || mq_opt_int(kt, 0, n - 1, &k, "", NULL, 0))
+			k = -1;
+	}
+	if (k < 0)
+		return run_error("--shard: '%s' is not K/N with 0 <= K < N <= %d (K counts from 0)",
+		                 shard, MQ_MAXSHARDS);
 	if (run->ranks > 1)
 		return run_error("--shard and MPI do not go together: run the shards as separate jobs, "
 		                 "or one MPI job without --shard");
@@ -383,7 +333,7 @@ static void set_threads(mq_run *run)
 		/* all cores, shared among the ranks that run cells on this host */
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		long share = run->ranks > 1 ? mq_mpi_local_workers() : 1;
-		n = n >= 1 && n <= 4096 ? n : 1;
+		n = n >= 1 && n <= MQ_MAXTHREADS ? n : 1;
 		run->threads = n / share >= 1 ? (int)(n / share) : 1;
 	}
 	/* The BLAS takes its own threads (OPENBLAS_NUM_THREADS, default all
@@ -416,8 +366,8 @@ static int prepare_record(mq_run *run, int argc, char **argv, int seed_given)
 	if (mq_run_load_prior(run, seed_given))
 		return run_error("%s", run->err);
 	run->seed_base = run->seed;
-	run->man.script = dupstr(run->script);
-	run->man.name = dupstr(run->name);
+	run->man.script = mq_strdup(run->script);
+	run->man.name = mq_strdup(run->name);
 	run->man.command = command_line(argc, argv);
 	run->man.set_json = set_json(&run->set);
 	run->man.seed = run->seed;
@@ -427,7 +377,7 @@ static int prepare_record(mq_run *run, int argc, char **argv, int seed_given)
 		char ex[96];
 		snprintf(ex, sizeof ex, "  \"shard\": {\"index\": %lu, \"count\": %lu},\n", run->shard_k,
 		         run->shard_n);
-		run->man.extra = dupstr(ex);
+		run->man.extra = mq_strdup(ex);
 		run->man.keep_loose = 1;
 	}
 	/* a fresh run writes its manifest now; a resumed one only once it has
@@ -586,7 +536,7 @@ static int finish(mq_run *run, int mpi, int rc, const char *msg)
 			/* a worker failed where rank 0 did not */
 			run->man.status = "failed";
 			free(run->man.error);
-			run->man.error = dupstr(run->err);
+			run->man.error = mq_strdup(run->err);
 			fprintf(stderr, "metriq run: %s\n", run->err);
 		}
 	}

@@ -144,6 +144,10 @@ static int take_value(const mq_opt *o, const char *val, char *err, size_t errlen
 		return mq_opt_size(val, o->min, o->max, o->dst, what, err, errlen);
 	case MQ_OPT_LIST:
 		return list_add(o->dst, o, val, err, errlen);
+	case MQ_OPT_FUNC: {
+		const mq_optfn *f = o->dst;
+		return f->fn(f->ctx, val, err, errlen) ? -1 : 0;
+	}
 	}
 	return fail(err, errlen, "--%s: unknown option kind %d", o->name, (int)o->kind);
 }

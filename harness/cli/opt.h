@@ -22,7 +22,8 @@
  * takes no value; options and positional arguments mix freely; "--" ends
  * the options (what follows is positional, dashes and all); "-" alone is
  * positional (stdin, by convention).  -h and --help are always known.  An
- * option given twice keeps the last value, except a list, which appends.
+ * option given twice keeps the last value, except a list, which appends,
+ * and a function option, which takes each.
  *
  * Values, by kind, each into the variable `dst` points at (which holds the
  * default until then):
@@ -37,6 +38,9 @@
  *                  or 2^N; within [min, max]
  *   MQ_OPT_LIST    mq_optlist: comma-separated items, none empty, at most
  *                  max in all (0: MQ_OPT_LIST_MAX); min is not used
+ *   MQ_OPT_FUNC    mq_optfn: each value, whole (commas and all), handed
+ *                  to fn in the order given, for a repeatable option whose
+ *                  values have their own syntax (run's --set key=value)
  * For INT and SIZE, min = max = 0 means no bound but the type's.  Bounds
  * show in --help and in errors.
  */
@@ -53,7 +57,8 @@ typedef enum {
 	MQ_OPT_INT,
 	MQ_OPT_SEED,
 	MQ_OPT_SIZE,
-	MQ_OPT_LIST
+	MQ_OPT_LIST,
+	MQ_OPT_FUNC
 } mq_optkind;
 
 typedef struct mq_opt {
@@ -88,6 +93,13 @@ typedef struct mq_optlist {
 	char buf[MQ_OPT_LIST_CHARS];
 	size_t used;  /* bytes of buf taken */
 } mq_optlist;
+
+/* The target of an MQ_OPT_FUNC option: fn(ctx, value) for each value; 0,
+ * or -1 with the reason in err (naming the option, "--set ..."). */
+typedef struct mq_optfn {
+	int (*fn)(void *ctx, const char *value, char *err, size_t errlen);
+	void *ctx;
+} mq_optfn;
 
 enum { MQ_OPT_HELP = -1, MQ_OPT_ERROR = -2 };
 

@@ -26,8 +26,6 @@
 #define MQ_TMAXDIM 3
 /* Elements of one tensor, at most: beyond (16 GiB) is a mistake in a script. */
 #define MQ_TMAXELEMS ((size_t)1 << 32)
-/* The most threads any binding takes (qmatmul, train), as --threads. */
-#define MQ_MAXTHREADS 4096
 
 /* A float32 tensor, row-major, 1 to 3 axes.  The data is a separate
  * 64-byte-aligned allocation (the kernels' vector paths like aligned

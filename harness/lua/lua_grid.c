@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "lmetriq.h"
 #include "run.h"
 
@@ -81,16 +82,6 @@ static const char *value_text(lua_State *L, int idx, char *buf, size_t len)
 	default:
 		return lua_tostring(L, idx);
 	}
-}
-
-/* FNV-1a, 64 bits: a stable hash of a name or a value's text. */
-static uint64_t fnv(const char *s, size_t n, uint64_t h)
-{
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
 }
 
 typedef struct axis {
@@ -245,9 +236,9 @@ static int record_cells(lua_State *L, mq_run *run, const axis *ax, size_t na, si
 			char type = t == LUA_TNUMBER ? 'n' : t == LUA_TSTRING ? 's' : 'b';
 			const char *vt = value_text(L, -1, a, sizeof a);
 			/* name with its NUL, type, value: no two coordinates collide */
-			uint64_t h = fnv(x->name, strlen(x->name) + 1, 0xcbf29ce484222325ull);
-			h = fnv(&type, 1, h);
-			h = fnv(vt, strlen(vt), h);
+			uint64_t h = mq_fnv1a64(x->name, strlen(x->name) + 1, MQ_FNV1A64_INIT);
+			h = mq_fnv1a64(&type, 1, h);
+			h = mq_fnv1a64(vt, strlen(vt), h);
 			lua_pop(L, 1);
 			s = mq_seed_derive(s, h);
 		}

@@ -116,3 +116,21 @@ void mq_buf_free(mq_buf *b)
 	b->len = b->cap = 0;
 	b->failed = 0;
 }
+
+void mq_buf_csv(mq_buf *b, const char *s, size_t n)
+{
+	int quote = 0;
+	for (size_t i = 0; i < n && !quote; i++)
+		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+	if (!quote) {
+		mq_buf_add(b, s, n);
+		return;
+	}
+	mq_buf_char(b, '"');
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
+			mq_buf_char(b, '"');
+		mq_buf_char(b, s[i]);
+	}
+	mq_buf_char(b, '"');
+}

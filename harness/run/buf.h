@@ -31,6 +31,11 @@ void mq_buf_truncate(mq_buf *b, size_t len);
 int mq_buf_ok(const mq_buf *b);
 void mq_buf_free(mq_buf *b);
 
+/* s[0..n) as one CSV field, quoted as RFC 4180 says: enclosed in double
+ * quotes with inner quotes doubled if it holds a comma, a double quote, CR
+ * or LF, else as it is. */
+void mq_buf_csv(mq_buf *b, const char *s, size_t n);
+
 /* The shortest round-trip text of a finite double into out[32]. */
 const char *mq_double_str(double x, char out[32]);
 

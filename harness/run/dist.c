@@ -111,75 +111,64 @@ static void mpi_extra(mq_run *run, double cpu)
 	}
 }
 
-int mq_dist_start(mq_run *run, int ok)
+/* Rank 0's word: ok, then the seed and the --set values as key=value. */
+static int start_message(const mq_run *run, int ok, mq_buf *b)
 {
-	mq_buf b = MQ_BUF_INIT;
-	if (run->rank == 0) {
-		put64(&b, (uint64_t)ok);
-		put64(&b, run->seed);
-		put64(&b, run->set.n);
-		for (size_t i = 0; i < run->set.n; i++) {
-			size_t kl = strlen(run->set.v[i].key), vl = strlen(run->set.v[i].value);
-			put64(&b, kl + 1 + vl);
-			mq_buf_add(&b, run->set.v[i].key, kl);
-			mq_buf_char(&b, '=');
-			mq_buf_add(&b, run->set.v[i].value, vl);
-		}
-		if (!mq_buf_ok(&b)) {
-			/* still take part in the broadcast, saying "failed" */
-			mq_buf_free(&b);
-			put64(&b, 0);
-			ok = 0;
-		}
+	put64(b, (uint64_t)ok);
+	put64(b, run->seed);
+	put64(b, run->set.n);
+	for (size_t i = 0; i < run->set.n; i++) {
+		size_t kl = strlen(run->set.v[i].key), vl = strlen(run->set.v[i].value);
+		put64(b, kl + 1 + vl);
+		mq_buf_add(b, run->set.v[i].key, kl);
+		mq_buf_char(b, '=');
+		mq_buf_add(b, run->set.v[i].value, vl);
 	}
-	if (mq_mpi_bcast(&b)) {
-		mq_buf_free(&b);
-		snprintf(run->err, sizeof run->err, "MPI: the start broadcast failed");
-		return -1;
+	if (!mq_buf_ok(b)) {
+		/* still take part in the broadcast, saying "failed" */
+		mq_buf_free(b);
+		put64(b, 0);
+		ok = 0;
 	}
-	size_t off = 0;
-	uint64_t v = 0, seed = 0, n = 0;
-	get64(&b, &off, &v);
-	if (!v) {
-		mq_buf_free(&b);
-		return -1;
-	}
-	if (run->rank != 0) {
-		/* the run as rank 0 has it: --resume may have taken the seed and
-		 * the --set values from the manifest */
-		get64(&b, &off, &seed);
-		get64(&b, &off, &n);
-		run->seed = run->seed_base = seed;
-		mq_set_free(&run->set);
-		for (uint64_t i = 0; i < n; i++) {
-			uint64_t len;
-			char err[256];
-			if (!get64(&b, &off, &len) || len > b.len - off) {
-				mq_buf_free(&b);
-				snprintf(run->err, sizeof run->err, "MPI: a malformed start message");
-				return -1;
-			}
-			char *kv = malloc((size_t)len + 1);
-			if (!kv) {
-				mq_buf_free(&b);
-				snprintf(run->err, sizeof run->err, "out of memory");
-				return -1;
-			}
-			memcpy(kv, b.p + off, (size_t)len);
-			kv[len] = 0;
-			off += (size_t)len;
-			int bad = mq_set_add(&run->set, kv, err, sizeof err);
-			free(kv);
-			if (bad) {
-				mq_buf_free(&b);
-				snprintf(run->err, sizeof run->err, "%s", err);
-				return -1;
-			}
-		}
-	}
-	mq_buf_free(&b);
+	return ok;
+}
 
-	/* who is where, with how many threads: for the manifest */
+/* A worker takes the run as rank 0 has it (--resume may have taken the
+ * seed and the --set values from the manifest): 0, or -1 with run->err. */
+static int take_start(mq_run *run, const mq_buf *b, size_t off)
+{
+	uint64_t seed = 0, n = 0;
+	get64(b, &off, &seed);
+	get64(b, &off, &n);
+	run->seed = run->seed_base = seed;
+	mq_set_free(&run->set);
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t len;
+		char err[256];
+		if (!get64(b, &off, &len) || len > b->len - off) {
+			snprintf(run->err, sizeof run->err, "MPI: a malformed start message");
+			return -1;
+		}
+		char *kv = mq_strndup(b->p + off, (size_t)len);
+		if (!kv) {
+			snprintf(run->err, sizeof run->err, "out of memory");
+			return -1;
+		}
+		off += (size_t)len;
+		int bad = mq_set_add(&run->set, kv, err, sizeof err);
+		free(kv);
+		if (bad) {
+			snprintf(run->err, sizeof run->err, "%s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Who is where, with how many threads, gathered on rank 0 for the
+ * manifest: 0, or -1 with run->err. */
+static int gather_hosts(mq_run *run)
+{
 	unsigned char mine[HOSTLEN + 4] = {0};
 	char host[HOSTLEN];
 	mq_hostname(host, sizeof host);
@@ -216,6 +205,24 @@ int mq_dist_start(mq_run *run, int ok)
 		return -1;
 	}
 	return 0;
+}
+
+int mq_dist_start(mq_run *run, int ok)
+{
+	mq_buf b = MQ_BUF_INIT;
+	if (run->rank == 0)
+		ok = start_message(run, ok, &b);
+	if (mq_mpi_bcast(&b)) {
+		mq_buf_free(&b);
+		snprintf(run->err, sizeof run->err, "MPI: the start broadcast failed");
+		return -1;
+	}
+	size_t off = 0;
+	uint64_t v = 0;
+	get64(&b, &off, &v);
+	int rc = !v ? -1 : run->rank != 0 ? take_start(run, &b, off) : 0;
+	mq_buf_free(&b);
+	return rc ? rc : gather_hosts(run);
 }
 
 /* ---- rank 0 ---- */

@@ -11,8 +11,9 @@
  * sees either the old complete file or the new complete file.
  *
  * Columns are fixed by the first row committed: its columns in the order
- * the record gives (the writer's natural order).  A later row may leave
- * columns out (empty fields) but not add any.  Fields are quoted as RFC
+ * the record gives, which is the order mq_results_order (below) gave when
+ * the row was written.  A later row may leave columns out (empty fields)
+ * but not add any (with an explicit order, neither).  Fields are quoted as RFC
  * 4180 says: a field holding a comma, a double quote, CR or LF is enclosed
  * in double quotes with inner quotes doubled.  Column names may not hold
  * those characters, so the header line needs no quoting. */
@@ -36,6 +37,8 @@ typedef struct mq_results {
 	size_t pending_rows;
 	char **pcols;
 	size_t npcols;
+	char **order;        /* the explicit column order, NULL if none given */
+	size_t norder;
 	size_t flushed;      /* committed.len when last written to disk */
 	int dirty;           /* committed text not yet on disk */
 } mq_results;
@@ -47,6 +50,34 @@ int mq_results_col_ok(const char *col);
 
 mq_results *mq_results_new(const char *name);
 void mq_results_free(mq_results *r);
+
+/* The column order, the one rule for every row from any writer (a
+ * binding, a C driver) to the CSV file: a row's columns are laid out in
+ * its record, and so in the header the first committed row makes, as
+ * mq_results_order puts them:
+ *   - with an explicit order (mq_results_set_order): exactly the listed
+ *     columns, in the listed order; a row that lacks one of them or has
+ *     another is an error;
+ *   - else coordinates first, then measurements: the running grid's axes
+ *     that the row has, in axis order, then its other columns sorted
+ *     bytewise (strcmp).
+ * So a table reads left to right from where a point is to what was
+ * measured there, and the same script always gives the same header. */
+
+/* Give r an explicit order: n >= 1 distinct valid column names.  Giving
+ * the same order again is allowed; another one, or one that differs from
+ * a header already committed (a resumed file), is MQ_EOPTION with the
+ * reason in err. */
+mq_status mq_results_set_order(mq_results *r, const char *const *cols, size_t n, char *err,
+                               size_t errlen);
+
+/* Put a row's n distinct column names cols[0..n) in order (the rule
+ * above), in place; axes[0..naxes) are the running grid's (naxes 0
+ * outside grids).  MQ_EOPTION with the reason in err if the row breaks an
+ * explicit order ("row lacks column 'x' (t.csv's columns: a, x)",
+ * "column 'y' is not among t.csv's columns (a, x)"). */
+mq_status mq_results_order(const mq_results *r, const char *const *axes, size_t naxes,
+                           const char **cols, size_t n, char *err, size_t errlen);
 
 /* Column index of a name in the committed header, or -1. */
 long mq_results_col(const mq_results *r, const char *col, size_t len);

@@ -23,15 +23,6 @@ static int bad(mq_run *run, const char *what)
 	return -1;
 }
 
-static char *dupstr(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-	if (d)
-		memcpy(d, s, n);
-	return d;
-}
-
 /* A grid's axes, cell keys and seeds into the manifest. */
 static int add_grid(mq_run *run, const json_t *axes, const json_t *cells, size_t *idx)
 {
@@ -157,7 +148,7 @@ static int load_file(mq_run *run, const json_t *f, mq_prior_file *pf)
 		return bad(run, "a file without bytes or rows");
 	pf->bytes = (size_t)json_integer_value(bytes);
 	pf->rows = (size_t)json_integer_value(rows);
-	if (!(pf->name = dupstr(base)))
+	if (!(pf->name = mq_strdup(base)))
 		return bad(run, "out of memory");
 	return 0;
 }

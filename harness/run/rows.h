@@ -1,10 +1,10 @@
 /* rows.h: rows as records, the form in which rows wait for their turn.
  *
- * A CSV file's header is fixed by the first row committed to it (the row's
- * "natural order": the grid axes it has, in axis order, then its other
- * columns sorted; the bindings' results:write).  When cells run apart (--shard, MPI) or
+ * A CSV file's header is fixed by the first row committed to it, its
+ * columns in the order mq_results_order gave them (results.h states the
+ * rule, once).  When cells run apart (--shard, MPI) or
  * finish out of order, the process that ran a cell cannot know that
- * header, so a cell's rows are kept as records, each its natural-order
+ * header, so a cell's rows are kept as records, each its ordered
  * columns with their field texts, until the cell's turn comes in the grid's
  * stable order; only then are they laid out under the header
  * (mq_results_add_row).  So a run split any way writes the bytes one

@@ -531,30 +531,6 @@ char *mq_read_all(const char *path, size_t *len)
 	return b.p;
 }
 
-int mq_mkdirs(const char *path)
-{
-	char *p = malloc(strlen(path) + 1);
-	if (!p)
-		return -1;
-	strcpy(p, path);
-	for (char *s = p + 1;; s++) {
-		if (*s == '/' || *s == 0) {
-			char c = *s;
-			*s = 0;
-			if (mkdir(p, 0777) && errno != EEXIST) {
-				free(p);
-				return -1;
-			}
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	free(p);
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
-}
-
 void mq_run_free(mq_run *run)
 {
 	for (size_t i = 0; i < run->nres; i++)

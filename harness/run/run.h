@@ -64,6 +64,11 @@
 #include "params.h"
 #include "progress.h"
 #include "results.h"
+#include "util.h"
+
+/* The most threads a run takes: --threads, and what the bindings' calls
+ * (qmatmul, train) accept. */
+#define MQ_MAXTHREADS 4096
 
 typedef struct mq_prior_file {
 	char *name;             /* NAME of NAME.csv */
@@ -163,7 +168,8 @@ int mq_run_commit_rows(mq_run *run, const char *p, size_t len, const char *cell)
 /* Whether a row's columns are checked when the script writes it (else when
  * it commits; see Modes). */
 int mq_run_checks_columns(const mq_run *run);
-/* A row written by the script to r: n columns in natural order.  In a cell
+/* A row written by the script to r: n columns in the order
+ * mq_results_order gives (results.h).  In a cell
  * it joins the cell's records; outside cells it is committed at once
  * (kept, in a shard).  1 if it was taken, 0 if dropped (an earlier run
  * wrote it, or another rank writes it), -1 with run->err. */
@@ -197,9 +203,6 @@ int mq_run_ready(mq_run *run);
 
 /* A whole file, NUL-terminated (len excludes the NUL); NULL with errno. */
 char *mq_read_all(const char *path, size_t *len);
-
-/* mkdir -p: 0, or -1 with errno. */
-int mq_mkdirs(const char *path);
 
 void mq_run_free(mq_run *run);
 

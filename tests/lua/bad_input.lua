@@ -60,6 +60,16 @@ local cases = {
   format_name = function() m.format("e9m9") end,
   results_name = function() m.results("a/b") end,
   write_column = function() results:write{step = 2, extra = 1} end,
+  order_lacks = function() m.results("ordered", {columns = {"step", "ok"}}):write{step = 2} end,
+  order_extra = function() m.results("ordered", {columns = {"step", "ok"}}):write{step = 2, ok = 1, extra = 1} end,
+  order_other = function()
+    m.results("ordered", {columns = {"step", "ok"}})
+    m.results("ordered", {columns = {"ok", "step"}})
+  end,
+  order_header = function() m.results(nil, {columns = {"ok", "step"}}) end,
+  order_twice = function() m.results("ordered", {columns = {"ok", "ok"}}) end,
+  order_type = function() m.results("ordered", {columns = {"ok", 2}}) end,
+  order_option = function() m.results("ordered", {column = {"ok"}}) end,
   write_value = function() results:write{step = {}} end,
   derive_seed = function() m.derive("x", 1) end,
   params_twice = function() m.params{} end,

@@ -2,12 +2,13 @@
 #
 #   cmake -DMETRIQ=path -DSCRIPT=path -DOUT=dir [-DARGS="a;b"] [-DENV="K=V;..."]
 #         [-DRC=0|nonzero|N] [-DERR=substring] [-DLINES=name.csv:N]
-#         [-DMANIFEST=substring] [-DFRESH=1] -P run.cmake
+#         [-DMANIFEST=substring] [-DHEADER=name.csv:line] [-DFRESH=1] -P run.cmake
 #
 # RC: the exit status wanted (default 0; "nonzero" for any failure).
 # ERR: a substring that must appear in stderr.  LINES: the CSV must have
 # exactly N lines (header included), the check for "no partial row".
-# MANIFEST: a substring that must appear in OUT/manifest.json.
+# MANIFEST: a substring that must appear in OUT/manifest.json.  HEADER:
+# the CSV's first line must be exactly `line`.
 # FRESH: remove OUT first.
 if(FRESH)
   file(REMOVE_RECURSE "${OUT}")
@@ -53,6 +54,16 @@ if(DEFINED LINES)
     if(NOT ends)
       message(FATAL_ERROR "${csv} does not end with a complete row:\n${text}")
     endif()
+  endif()
+endif()
+if(DEFINED HEADER)
+  string(FIND "${HEADER}" ":" colon)
+  string(SUBSTRING "${HEADER}" 0 ${colon} csv)
+  math(EXPR colon "${colon} + 1")
+  string(SUBSTRING "${HEADER}" ${colon} -1 want)
+  file(STRINGS "${OUT}/${csv}" lines LIMIT_COUNT 1)
+  if(NOT lines STREQUAL want)
+    message(FATAL_ERROR "${csv} starts '${lines}', want '${want}'")
   endif()
 endif()
 if(DEFINED MANIFEST)
