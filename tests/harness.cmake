@@ -117,6 +117,7 @@ mq_bad_input(error_split_format "bad argument #3 to 'error_split' (unknown forma
 mq_bad_input(normal_shape "bad argument #1 to 'normal' (dimension 2 of the shape is not an integer >= 1)")
 mq_bad_input(normal_sd "bad argument #3 to 'normal' (sd must be finite and >= 0)")
 mq_bad_input(studentt_nu "bad argument #2 to 'studentt' (nu must be > 0")
+mq_bad_input(studentt_generator "bad argument #4 to 'studentt' (invalid option 'mt')")
 mq_bad_input(lognormal_sigma "bad argument #3 to 'lognormal' (sigma must be finite and >= 0)")
 mq_bad_input(laplace_b "bad argument #2 to 'laplace' (b must be finite and >= 0)")
 mq_bad_input(uniform_range "bad argument #3 to 'uniform' (b must be >= a)")

@@ -43,6 +43,7 @@ local cases = {
   normal_shape = function() m.normal({4, 0}) end,
   normal_sd = function() m.normal(4, 0, -1) end,
   studentt_nu = function() m.studentt({4}, -1) end,
+  studentt_generator = function() m.studentt({4}, 3, 1, "mt") end,
   lognormal_sigma = function() m.lognormal(4, 0, 0 / 0) end,
   laplace_b = function() m.laplace(4, -2) end,
   uniform_range = function() m.uniform(4, 2, 1) end,
